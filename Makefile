@@ -1,0 +1,17 @@
+# Thin aliases for dev.py, which does the work (and needs no make).
+.PHONY: run test lint serve ci
+
+run:
+	python3 dev.py run
+
+test:
+	python3 dev.py test $(ARGS)
+
+lint:
+	python3 dev.py lint
+
+serve:
+	python3 dev.py serve
+
+ci:
+	.ci/run

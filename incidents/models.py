@@ -1,0 +1,883 @@
+"""Incidents of detention and abuse, where and when they happened, and where each fact is from.
+
+Vocabulary after the HURIDOCS Events Standard Formats: an Incident (event) happens at a
+Location within a Situation; a Detention is the involvement of one Person in it; Allegations
+are what was alleged about that detention and by whom; Statements are what officials and
+bodies said; every record cites Sources.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from cabar_tracker.publishing import PublishableModel, PublishableQuerySet, can_see_unpublished
+
+from .partial_dates import (
+    PartialDateAttribute,
+    normalize_pair,
+    precision_constraint,
+    precision_field,
+)
+
+language_code_validator = RegexValidator(
+    r"^[a-z]{2,3}$", _("Use a two- or three-letter ISO 639 language code, e.g. 'ru'.")
+)
+
+
+class Situation(PublishableModel):
+    """The wider context that groups incidents: 'January 2022 unrest in Kazakhstan'."""
+
+    title = models.CharField(_("title"), max_length=250)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    summary = models.TextField(_("summary"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    start_date_precision = precision_field(_("start date precision"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    end_date_precision = precision_field(_("end date precision"))
+    sources = models.ManyToManyField(
+        "Source", related_name="situations", blank=True, verbose_name=_("sources")
+    )
+
+    start = PartialDateAttribute("start_date")
+    end = PartialDateAttribute("end_date")
+
+    class Meta:
+        ordering = ["-start_date", "title"]
+        verbose_name = _("situation")
+        verbose_name_plural = _("situations")
+        constraints = [
+            precision_constraint("situation", "start_date"),
+            precision_constraint("situation", "end_date"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=F("start_date")),
+                name="situation_ends_after_start",
+                violation_error_message=_("The end date cannot be before the start date."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:situation_detail", kwargs={"slug": self.slug})
+
+    def normalize_dates(self) -> None:
+        """Store each date's representative day (see `normalize_pair`). Called from clean()
+        as well as save(): full_clean() checks the constraints before save() runs, and
+        "January 2022" entered as its first day must pass them as it will be stored."""
+        normalize_pair(self, "start_date")
+        normalize_pair(self, "end_date", not_before=self.start_date)
+
+    def save(self, *args, **kwargs):
+        self.normalize_dates()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.normalize_dates()
+        if self.start and self.end and not self.start.can_be_before(self.end):
+            raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
+
+
+class LocationKind(models.TextChoices):
+    COUNTRY = "country", _("Country")
+    REGION = "region", _("Region or province")
+    CITY = "city", _("City, town or village")
+    DISTRICT = "district", _("District of a city")
+    BORDER_CROSSING = "border_crossing", _("Border crossing or checkpoint")
+    POLICE_STATION = "police_station", _("Police station")
+    DETENTION_FACILITY = "detention_facility", _("Detention facility or prison")
+    COURT = "court", _("Court")
+    DIPLOMATIC_MISSION = "diplomatic_mission", _("Embassy or consulate")
+    OTHER_SITE = "other_site", _("Other site")
+
+
+class CoordinatePrecision(models.TextChoices):
+    EXACT = "exact", _("Exact place")
+    APPROXIMATE = "approximate", _("Approximate, within a few kilometres")
+    CITY = "city", _("Centre of the city")
+    REGION = "region", _("Centre of the region")
+    COUNTRY = "country", _("Centre of the country")
+
+
+class LocationQuerySet(models.QuerySet):
+    def within(self, location: Location):
+        """The location and every place inside it (a country includes its cities and sites)."""
+        return self.filter(path__startswith=location.path)
+
+
+class Location(models.Model):
+    """A place in a tree: country > region > city > site (checkpoint, police station…).
+
+    `path` holds the ids from the root ("/3/17/42/") so "this place and everything inside it"
+    is one indexed prefix match, on SQLite and PostgreSQL alike. It is derived on save.
+    """
+
+    name = models.CharField(_("name (Latin script)"), max_length=200)
+    name_native = models.CharField(_("name (native script)"), max_length=200, blank=True)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=24, choices=LocationKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("inside"),
+    )
+    country = CountryField(_("country"))
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    coordinate_precision = models.CharField(
+        _("coordinate precision"), max_length=16, choices=CoordinatePrecision.choices, blank=True
+    )
+    description = models.TextField(_("description"), blank=True)
+    # Serves `LocationQuerySet.within()`: prefix match for a place and its descendants.
+    path = models.CharField(
+        _("tree path"), max_length=255, editable=False, blank=True, db_index=True
+    )
+
+    objects = LocationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="location_latitude_in_range",
+                violation_error_message=_("Latitude must be between -90 and 90."),
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="location_longitude_in_range",
+                violation_error_message=_("Longitude must be between -180 and 180."),
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="location_coordinates_both_or_neither",
+                violation_error_message=_("Give both latitude and longitude, or neither."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=F("pk")),
+                name="location_not_own_parent",
+                violation_error_message=_("A place cannot be inside itself."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        old_path = self.path
+        if self.pk is None:
+            super().save(*args, **kwargs)
+            kwargs = {}
+        self.path = f"{self.parent.path if self.parent_id else '/'}{self.pk}/"
+        super().save(*args, **kwargs)
+        if old_path and old_path != self.path:
+            # The place moved in the tree: its descendants move with it.
+            for child in Location.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
+                child.path = self.path + child.path[len(old_path) :]
+                child.save(update_fields=["path"])
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:location_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        super().clean()
+        if (self.latitude is None) != (self.longitude is None):
+            field = "longitude" if self.longitude is None else "latitude"
+            raise ValidationError({field: _("Give both latitude and longitude, or neither.")})
+        # The range constraints repeat here so the message sits on the field to correct
+        # (full_clean() reports a failed check constraint on no field).
+        if self.latitude is not None and not -90 <= self.latitude <= 90:
+            raise ValidationError({"latitude": _("Latitude must be between -90 and 90.")})
+        if self.longitude is not None and not -180 <= self.longitude <= 180:
+            raise ValidationError({"longitude": _("Longitude must be between -180 and 180.")})
+        if self.latitude is not None and not self.coordinate_precision:
+            raise ValidationError(
+                {"coordinate_precision": _("Say how precise the coordinates are.")}
+            )
+        if (
+            self.parent_id
+            and self.pk
+            and (self.parent_id == self.pk or self.parent.path.startswith(self.path or "\0"))
+        ):
+            raise ValidationError({"parent": _("A place cannot be inside itself.")})
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 1
+
+    def ancestors(self) -> models.QuerySet:
+        """The places this one is inside, root first (one query)."""
+        ids = [int(part) for part in self.path.strip("/").split("/")[:-1]]
+        return Location.objects.filter(pk__in=ids).order_by("path")
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+class IncidentKind(models.TextChoices):
+    DETENTION = "detention", _("Detention")
+    MASS_DETENTION = "mass_detention", _("Mass detention")
+    ILL_TREATMENT = "ill_treatment", _("Ill-treatment")
+    DEPORTATION = "deportation", _("Deportation or extradition")
+    DISAPPEARANCE = "disappearance", _("Enforced disappearance")
+    OTHER = "other", _("Other")
+
+
+class Verification(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    CORROBORATED = "corroborated", _("Corroborated")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DISPUTED = "disputed", _("Disputed")
+    REFUTED = "refuted", _("Refuted")
+
+
+class IncidentQuerySet(PublishableQuerySet):
+    def in_location(self, location: Location):
+        return self.filter(location__path__startswith=location.path)
+
+
+class Incident(PublishableModel):
+    """One event of detention or abuse at a place and time."""
+
+    title = models.CharField(_("title"), max_length=250)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=24, choices=IncidentKind.choices)
+    situation = models.ForeignKey(
+        Situation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("situation"),
+    )
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        verbose_name=_("place"),
+        help_text=_("The most precise place known; a country or city if nothing finer."),
+    )
+    start_date = models.DateField(_("date"), null=True, blank=True)
+    start_date_precision = precision_field(_("date precision"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    end_date_precision = precision_field(_("end date precision"))
+    summary = models.TextField(_("summary"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    reported_detained_count = models.PositiveIntegerField(
+        _("reported number detained"),
+        null=True,
+        blank=True,
+        help_text=_("As reported, which may exceed the people named. Empty if not reported."),
+    )
+    reported_released_count = models.PositiveIntegerField(
+        _("reported number released"), null=True, blank=True
+    )
+    reported_count_note = models.CharField(
+        _("note on the reported numbers"),
+        max_length=250,
+        blank=True,
+        help_text=_("Words of the source when there is no exact number, e.g. 'tens of'."),
+    )
+    verification = models.CharField(
+        _("verification status"),
+        max_length=16,
+        choices=Verification.choices,
+        default=Verification.REPORTED,
+        db_index=True,
+    )
+    staff_notes = models.TextField(_("staff-only notes"), blank=True)
+    sources = models.ManyToManyField(
+        "Source", related_name="incidents", blank=True, verbose_name=_("sources")
+    )
+
+    start = PartialDateAttribute("start_date")
+    end = PartialDateAttribute("end_date")
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "-pk"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        constraints = [
+            precision_constraint("incident", "start_date"),
+            precision_constraint("incident", "end_date"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=F("start_date")),
+                name="incident_ends_after_start",
+                violation_error_message=_("The end date cannot be before the date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reported_detained_count__isnull=True)
+                | Q(reported_detained_count__gte=0),
+                name="incident_detained_count_not_negative",
+                violation_error_message=_("The number detained cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reported_released_count__isnull=True)
+                | Q(reported_released_count__gte=0),
+                name="incident_released_count_not_negative",
+                violation_error_message=_("The number released cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reported_released_count__isnull=True)
+                | Q(reported_detained_count__isnull=True)
+                | Q(reported_released_count__lte=F("reported_detained_count")),
+                name="incident_released_not_more_than_detained",
+                violation_error_message=_("The number released cannot exceed the number detained."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:incident_detail", kwargs={"slug": self.slug})
+
+    def normalize_dates(self) -> None:
+        """Store each date's representative day (see `normalize_pair`). Called from clean()
+        as well as save(): full_clean() checks the constraints before save() runs, and
+        "January 2022" entered as its first day must pass them as it will be stored."""
+        normalize_pair(self, "start_date")
+        normalize_pair(self, "end_date", not_before=self.start_date)
+
+    def save(self, *args, **kwargs):
+        self.normalize_dates()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.normalize_dates()
+        if self.start and self.end and not self.start.can_be_before(self.end):
+            raise ValidationError({"end_date": _("The end date cannot be before the date.")})
+        if (
+            self.reported_released_count is not None
+            and self.reported_detained_count is not None
+            and self.reported_released_count > self.reported_detained_count
+        ):
+            raise ValidationError(
+                {
+                    "reported_released_count": _(
+                        "The number released cannot exceed the number detained."
+                    )
+                }
+            )
+
+
+class DetentionRole(models.TextChoices):
+    DETAINEE = "detainee", _("Detainee")
+    VICTIM = "victim", _("Victim")
+    WITNESS = "witness", _("Witness")
+
+
+class Outcome(models.TextChoices):
+    STILL_HELD = "still_held", _("Still held")
+    RELEASED = "released", _("Released")
+    HANDED_OVER = "handed_over", _("Deported or handed over")
+    CHARGED = "charged", _("Charged")
+    CONVICTED = "convicted", _("Convicted")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class DetentionQuerySet(PublishableQuerySet):
+    def published(self):
+        """Public only if the detention and its incident are both published."""
+        return (
+            super()
+            .published()
+            .filter(
+                incident__publication_state="published",
+                incident__archived_at__isnull=True,
+            )
+        )
+
+    def visible_to(self, user):
+        if can_see_unpublished(user):
+            return self.not_archived().filter(incident__archived_at__isnull=True)
+        return self.published()
+
+
+class Detention(PublishableModel):
+    """The involvement of one person in one incident, with custody and release."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="detentions", verbose_name=_("incident")
+    )
+    person = models.ForeignKey(
+        "people.Person",
+        on_delete=models.PROTECT,
+        related_name="detentions",
+        verbose_name=_("person"),
+    )
+    role = models.CharField(
+        _("role"), max_length=16, choices=DetentionRole.choices, default=DetentionRole.DETAINEE
+    )
+    detained_on = models.DateField(_("detained on"), null=True, blank=True)
+    detained_on_precision = precision_field(_("detention date precision"))
+    custody_location = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="custodies",
+        verbose_name=_("place of custody"),
+    )
+    released_on = models.DateField(_("released on"), null=True, blank=True)
+    released_on_precision = precision_field(_("release date precision"))
+    release_location = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="releases",
+        verbose_name=_("place of release or handover"),
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.UNKNOWN
+    )
+    charges = models.TextField(_("charges"), blank=True)
+    details = models.TextField(_("details"), blank=True)
+    staff_notes = models.TextField(_("staff-only notes"), blank=True)
+    sources = models.ManyToManyField(
+        "Source", related_name="detentions", blank=True, verbose_name=_("sources")
+    )
+
+    detained = PartialDateAttribute("detained_on")
+    released = PartialDateAttribute("released_on")
+
+    objects = DetentionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["incident", "detained_on", "pk"]
+        verbose_name = _("detention")
+        verbose_name_plural = _("detentions")
+        constraints = [
+            precision_constraint("detention", "detained_on"),
+            precision_constraint("detention", "released_on"),
+            models.CheckConstraint(
+                condition=Q(released_on__isnull=True)
+                | Q(detained_on__isnull=True)
+                | Q(released_on__gte=F("detained_on")),
+                name="detention_release_not_before_detention",
+                violation_error_message=_("The release cannot be before the detention."),
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "person"],
+                name="detention_one_per_person_and_incident",
+                violation_error_message=_("This person is already recorded in this incident."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} – {self.incident}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.incident.get_absolute_url()}#detention-{self.pk}"
+
+    def normalize_dates(self) -> None:
+        """Store each date's representative day (see `normalize_pair`). Called from clean()
+        as well as save(): full_clean() checks the constraints before save() runs, and
+        "January 2022" entered as its first day must pass them as it will be stored."""
+        normalize_pair(self, "detained_on")
+        normalize_pair(self, "released_on", not_before=self.detained_on)
+
+    def save(self, *args, **kwargs):
+        self.normalize_dates()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.normalize_dates()
+        if self.detained and self.released and not self.detained.can_be_before(self.released):
+            raise ValidationError({"released_on": _("The release cannot be before the detention.")})
+        if self.released_on and self.outcome == Outcome.STILL_HELD:
+            raise ValidationError(
+                {"outcome": _("A person with a release date is not 'still held'.")}
+            )
+
+    @property
+    def days_in_custody(self) -> int | None:
+        """Whole days from detention to release, only when both days are known exactly."""
+        detained, released = self.detained, self.released
+        if detained and released and detained.is_exact_day and released.is_exact_day:
+            return (released.value - detained.value).days
+        return None
+
+
+class AllegationKind(models.TextChoices):
+    ILL_TREATMENT = "ill_treatment", _("Ill-treatment or beating")
+    TORTURE = "torture", _("Torture")
+    FORCED_CONFESSION = "forced_confession", _("Forced confession")
+    NO_LAWYER = "no_lawyer", _("Denied a lawyer")
+    NO_CONSULAR_ACCESS = "no_consular_access", _("Denied consular access")
+    INCOMMUNICADO = "incommunicado", _("Held incommunicado")
+    MISIDENTIFICATION = "misidentification", _("Misidentification")
+    OTHER = "other", _("Other")
+
+
+class Allegation(models.Model):
+    """What was alleged about a detention, and who alleged it."""
+
+    detention = models.ForeignKey(
+        Detention,
+        on_delete=models.CASCADE,
+        related_name="allegations",
+        verbose_name=_("detention"),
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=AllegationKind.choices)
+    alleged_by_person = models.ForeignKey(
+        "people.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="allegations_made",
+        verbose_name=_("alleged by (person)"),
+    )
+    alleged_by_organization = models.ForeignKey(
+        "people.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="allegations_made",
+        verbose_name=_("alleged by (organization)"),
+    )
+    statement = models.ForeignKey(
+        "Statement",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="allegations",
+        verbose_name=_("made in statement"),
+    )
+    description = models.TextField(_("description"), blank=True)
+    sources = models.ManyToManyField(
+        "Source", related_name="allegations", blank=True, verbose_name=_("sources")
+    )
+
+    class Meta:
+        ordering = ["detention", "kind"]
+        verbose_name = _("allegation")
+        verbose_name_plural = _("allegations")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.detention.person}"
+
+    @property
+    def alleged_by(self):
+        return self.alleged_by_organization or self.alleged_by_person
+
+
+class EventKind(models.TextChoices):
+    MEDIA_REPORT = "media_report", _("Media report or broadcast")
+    PROTEST = "protest", _("Protest or appeal")
+    TRANSFER = "transfer", _("Transfer or handover")
+    ANNOUNCEMENT = "announcement", _("Announcement")
+    COURT = "court", _("Court or investigation step")
+    OTHER = "other", _("Other")
+
+
+class IncidentEventQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(incident__in=Incident.objects.visible_to(user))
+
+
+class IncidentEvent(models.Model):
+    """A dated event of an incident that is neither a detention, a release nor a statement
+    (a broadcast, a protest, a handover); the case timeline merges all of them."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="events", verbose_name=_("incident")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=EventKind.choices)
+    occurred_on = models.DateField(_("date"), null=True, blank=True)
+    occurred_on_precision = precision_field(_("date precision"))
+    title = models.CharField(_("what happened"), max_length=250)
+    description = models.TextField(_("description"), blank=True)
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("place"),
+    )
+    sources = models.ManyToManyField(
+        "Source", related_name="events", blank=True, verbose_name=_("sources")
+    )
+
+    occurred = PartialDateAttribute("occurred_on")
+
+    objects = IncidentEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["incident", "occurred_on", "pk"]
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        constraints = [precision_constraint("incidentevent", "occurred_on")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.normalize_dates()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.normalize_dates()
+
+    def normalize_dates(self) -> None:
+        """Store each date's representative day (see `normalize_pair`). Called from clean()
+        as well as save(): full_clean() checks the constraints before save() runs, and
+        "January 2022" entered as its first day must pass them as it will be stored."""
+        normalize_pair(self, "occurred_on")
+
+
+class StatementKind(models.TextChoices):
+    CLAIM = "claim", _("Claim")
+    DENIAL = "denial", _("Denial")
+    PROTEST = "protest", _("Protest")
+    DEMAND = "demand", _("Demand or appeal")
+    ASSURANCE = "assurance", _("Assurance")
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
+    TESTIMONY = "testimony", _("Account by the person concerned")
+    COMMENT = "comment", _("Expert comment")
+
+
+class Medium(models.TextChoices):
+    PRESS_RELEASE = "press_release", _("Press release or official statement")
+    REMARKS = "remarks", _("Remarks to journalists")
+    SPEECH = "speech", _("Speech at a meeting")
+    SOCIAL_MEDIA = "social_media", _("Social media post")
+    TELEVISION = "television", _("Television")
+    INTERVIEW = "interview", _("Interview or quote to the media")
+    REPORT = "report", _("Report")
+    OTHER = "other", _("Other")
+
+
+class DisputeStatus(models.TextChoices):
+    NOT_DISPUTED = "not_disputed", _("Not disputed")
+    DISPUTED = "disputed", _("Disputed")
+    REFUTED = "refuted", _("Refuted")
+
+
+class Statement(PublishableModel):
+    """What an official, a body or another person said about incidents and people."""
+
+    said_on = models.DateField(_("date"), null=True, blank=True)
+    said_on_precision = precision_field(_("date precision"))
+    speaker_person = models.ForeignKey(
+        "people.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements_made",
+        verbose_name=_("speaker"),
+    )
+    speaker_organization = models.ForeignKey(
+        "people.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+        verbose_name=_("on behalf of (organization)"),
+    )
+    position = models.ForeignKey(
+        "people.Position",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+        verbose_name=_("post held at the time"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=StatementKind.choices)
+    medium = models.CharField(_("medium"), max_length=16, choices=Medium.choices, blank=True)
+    text = models.TextField(_("quote or summary"))
+    is_direct_quote = models.BooleanField(
+        _("direct quote"), default=False, help_text=_("The text is the speaker's own words.")
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=3,
+        blank=True,
+        validators=[language_code_validator],
+        help_text=_("ISO 639 code of the language the text is in, e.g. 'en', 'ru', 'ky'."),
+    )
+    situation = models.ForeignKey(
+        Situation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+        verbose_name=_("situation"),
+    )
+    incidents = models.ManyToManyField(
+        Incident, related_name="statements", blank=True, verbose_name=_("about incidents")
+    )
+    people = models.ManyToManyField(
+        "people.Person",
+        related_name="statements_about",
+        blank=True,
+        verbose_name=_("about people"),
+    )
+    dispute_status = models.CharField(
+        _("later disputed?"),
+        max_length=16,
+        choices=DisputeStatus.choices,
+        default=DisputeStatus.NOT_DISPUTED,
+        db_index=True,
+    )
+    dispute_note = models.TextField(
+        _("how it was disputed"), blank=True, help_text=_("By whom and how, with a source.")
+    )
+    sources = models.ManyToManyField(
+        "Source", related_name="statements", blank=True, verbose_name=_("sources")
+    )
+
+    said = PartialDateAttribute("said_on")
+
+    class Meta:
+        ordering = ["-said_on", "-pk"]
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+        constraints = [
+            precision_constraint("statement", "said_on"),
+            models.CheckConstraint(
+                condition=Q(speaker_person__isnull=False) | Q(speaker_organization__isnull=False),
+                name="statement_has_speaker",
+                violation_error_message=_("A statement needs a speaker: a person or a body."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.speaker}: {self.text[:60]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:statement_detail", kwargs={"pk": self.pk})
+
+    def normalize_dates(self) -> None:
+        """Store each date's representative day (see `normalize_pair`). Called from clean()
+        as well as save(): full_clean() checks the constraints before save() runs, and
+        "January 2022" entered as its first day must pass them as it will be stored."""
+        normalize_pair(self, "said_on")
+
+    def save(self, *args, **kwargs):
+        self.normalize_dates()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.normalize_dates()
+        if not self.speaker_person_id and not self.speaker_organization_id:
+            raise ValidationError(
+                {"speaker_person": _("A statement needs a speaker: a person or a body.")}
+            )
+        if (
+            self.position_id
+            and self.speaker_person_id
+            and self.position.person_id != self.speaker_person_id
+        ):
+            raise ValidationError({"position": _("This post is held by someone else.")})
+        if self.dispute_status != DisputeStatus.NOT_DISPUTED and not self.dispute_note.strip():
+            raise ValidationError(
+                {"dispute_note": _("Say by whom and how the statement was disputed.")}
+            )
+
+    @property
+    def speaker(self):
+        return self.speaker_person or self.speaker_organization
+
+
+class SourceKind(models.TextChoices):
+    NEWS_ARTICLE = "news_article", _("News article")
+    OFFICIAL = "official", _("Official document or statement")
+    REPORT = "report", _("Report by an organization")
+    SOCIAL_MEDIA = "social_media", _("Social media post")
+    VIDEO = "video", _("Video or broadcast")
+    TESTIMONY = "testimony", _("Testimony or interview")
+    COURT_DOCUMENT = "court_document", _("Court document")
+    OTHER = "other", _("Other")
+
+
+class Source(PublishableModel):
+    """Where a fact comes from. Every published record cites at least one."""
+
+    title = models.CharField(_("title"), max_length=400)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=SourceKind.choices, default=SourceKind.NEWS_ARTICLE
+    )
+    url = models.URLField(_("URL"), max_length=1000, blank=True)
+    publisher = models.CharField(_("publisher"), max_length=250, blank=True)
+    published_on = models.DateField(_("published on"), null=True, blank=True)
+    published_on_precision = precision_field(_("publication date precision"))
+    language = models.CharField(
+        _("language"), max_length=3, blank=True, validators=[language_code_validator]
+    )
+    archived_url = models.URLField(
+        _("archived copy"), max_length=1000, blank=True, help_text=_("e.g. a Wayback Machine URL.")
+    )
+    accessed_on = models.DateField(_("accessed on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    publication_date = PartialDateAttribute("published_on")
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        constraints = [
+            precision_constraint("source", "published_on"),
+            models.UniqueConstraint(
+                fields=["url"],
+                condition=~Q(url=""),
+                name="source_unique_url",
+                violation_error_message=_("A source with this URL already exists."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.publisher}: {self.title}" if self.publisher else self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:source_detail", kwargs={"pk": self.pk})
+
+    def normalize_dates(self) -> None:
+        """Store each date's representative day (see `normalize_pair`). Called from clean()
+        as well as save(): full_clean() checks the constraints before save() runs, and
+        "January 2022" entered as its first day must pass them as it will be stored."""
+        normalize_pair(self, "published_on")
+
+    def save(self, *args, **kwargs):
+        self.normalize_dates()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.normalize_dates()
+        # Django reports a conditional unique constraint (empty URLs may repeat) on no
+        # field; check here so the message sits on the URL.
+        if self.url and Source.objects.filter(url=self.url).exclude(pk=self.pk).exists():
+            raise ValidationError({"url": _("A source with this URL already exists.")})

@@ -1,0 +1,162 @@
+"""Dates known only to the day, the month, the year, or approximately.
+
+A partial date is stored as two columns: a `DateField` holding a representative day inside
+the known period (the first day of the month or year, unless a later bound is known, see
+`PartialDate.not_before`) and a precision. The representative day makes sorting and range
+filters work in SQL; the precision decides what is *shown*, so a month-precision date is
+always shown as "January 2022" and never as an invented "1 January 2022".
+
+Models declare the pair explicitly (``detained_on`` + ``detained_on_precision``) so that
+migrations, forms and the admin see ordinary fields, and expose the pair as a `PartialDate`
+through `PartialDateAttribute`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import Q
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", _("Exact day")
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year")
+    APPROXIMATE = "approximate", _("Around this day")
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    value: datetime.date
+    precision: str
+
+    @classmethod
+    def of(cls, value: datetime.date | None, precision: str) -> PartialDate | None:
+        if value is None:
+            return None
+        return cls(truncate(value, precision), precision or DatePrecision.DAY)
+
+    @property
+    def earliest(self) -> datetime.date:
+        """First day the date can be."""
+        if self.precision == DatePrecision.YEAR:
+            return self.value.replace(month=1, day=1)
+        if self.precision == DatePrecision.MONTH:
+            return self.value.replace(day=1)
+        return self.value
+
+    @property
+    def latest(self) -> datetime.date:
+        """Last day the date can be."""
+        if self.precision == DatePrecision.YEAR:
+            return self.value.replace(month=12, day=31)
+        if self.precision == DatePrecision.MONTH:
+            last_day = calendar.monthrange(self.value.year, self.value.month)[1]
+            return self.value.replace(day=last_day)
+        return self.value
+
+    @property
+    def is_exact_day(self) -> bool:
+        return self.precision == DatePrecision.DAY
+
+    def can_be_before(self, other: PartialDate) -> bool:
+        """True unless this date is certainly after `other` (their periods do not overlap)."""
+        return self.earliest <= other.latest
+
+    def iso(self) -> str:
+        """Machine form at the known precision: 2022-01-07, 2022-01 or 2022."""
+        if self.precision == DatePrecision.YEAR:
+            return f"{self.value.year:04d}"
+        if self.precision == DatePrecision.MONTH:
+            return f"{self.value.year:04d}-{self.value.month:02d}"
+        return self.value.isoformat()
+
+    def __str__(self) -> str:
+        if self.precision == DatePrecision.YEAR:
+            return formats.date_format(self.value, "Y")
+        if self.precision == DatePrecision.MONTH:
+            return formats.date_format(self.value, "YEAR_MONTH_FORMAT")
+        # "E" is the month name as used inside a date (genitive in Russian: "7 января 2022").
+        day = formats.date_format(self.value, "j E Y")
+        if self.precision == DatePrecision.APPROXIMATE:
+            return pgettext("approximate date", "around %(date)s") % {"date": day}
+        return day
+
+
+def truncate(value: datetime.date, precision: str) -> datetime.date:
+    """The representative day stored for a date known to `precision`."""
+    if precision == DatePrecision.YEAR:
+        return value.replace(month=1, day=1)
+    if precision == DatePrecision.MONTH:
+        return value.replace(day=1)
+    return value
+
+
+def normalize_pair(
+    instance: models.Model, date_field: str, not_before: datetime.date | None = None
+) -> None:
+    """Store the representative day for the precision; called from the models' `save()`.
+
+    A date without a precision is taken as exact; a precision without a date is dropped.
+    `not_before` is a known earlier bound (a release is not before its detention): when it
+    falls inside this date's period, the representative day moves up to it, so a release
+    in "January 2022" after a detention on 7 January 2022 is stored as 7 January and the
+    database's "release not before detention" constraint holds. It is still shown as
+    "January 2022".
+    """
+    precision_name = f"{date_field}_precision"
+    value = getattr(instance, date_field)
+    if value is None:
+        setattr(instance, precision_name, "")
+        return
+    precision = getattr(instance, precision_name) or DatePrecision.DAY
+    value = truncate(value, precision)
+    partial = PartialDate(value, precision)
+    if not_before is not None and value < not_before <= partial.latest:
+        value = not_before
+    setattr(instance, precision_name, precision)
+    setattr(instance, date_field, value)
+
+
+def precision_field(verbose_name: str) -> models.CharField:
+    return models.CharField(
+        verbose_name,
+        max_length=16,
+        choices=DatePrecision.choices,
+        blank=True,
+        help_text=_("How precisely the date is known. Empty when the date is unknown."),
+    )
+
+
+def precision_constraint(model_name: str, date_field: str) -> models.CheckConstraint:
+    """A date has a precision and a precision has a date: never one without the other."""
+    precision = f"{date_field}_precision"
+    return models.CheckConstraint(
+        condition=(
+            Q(**{f"{date_field}__isnull": True, precision: ""})
+            | (Q(**{f"{date_field}__isnull": False}) & ~Q(**{precision: ""}))
+        ),
+        name=f"{model_name}_{date_field}_has_precision",
+        violation_error_message=_("A date needs a precision, and a precision needs a date."),
+    )
+
+
+class PartialDateAttribute:
+    """Read-only access to a date/precision pair as one `PartialDate` (or None)."""
+
+    def __init__(self, date_field: str):
+        self.date_field = date_field
+        self.precision_field = f"{date_field}_precision"
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return PartialDate.of(
+            getattr(instance, self.date_field), getattr(instance, self.precision_field)
+        )

@@ -1,0 +1,282 @@
+"""Public pages of the incidents app: the list of cases and the detail pages.
+
+Views stay thin. Each detail page calls one `get_<kind>_for(user, key)` helper that fetches the
+record together with everything the page lists (select_related / prefetch_related, each
+related list filtered with `visible_to(user)`) and raises 404 when the user may not see it, so
+the visibility rule is applied in one place per kind and the page's query count does not grow
+with the number of rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import F, Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from cabar_tracker.publishing import can_see_unpublished
+from people.models import Person
+
+from .models import (
+    Allegation,
+    Detention,
+    Incident,
+    IncidentEvent,
+    Location,
+    Situation,
+    Source,
+    Statement,
+)
+from .partial_dates import PartialDate
+
+INCIDENTS_PER_PAGE = 50
+
+# Newest first. The explicit NULLS LAST matters: SQLite and PostgreSQL disagree on where NULLs
+# go in a descending sort, and an undated incident should not top the list on one of them.
+NEWEST_FIRST = (F("start_date").desc(nulls_last=True), F("pk").desc())
+
+
+# --- helpers shared by the pages -----------------------------------------------------------
+
+
+def attach_place_labels(locations: Iterable[Location | None]) -> None:
+    """Set `place_label` ("Shymkent, Turkestan Region, Kazakhstan") on each location.
+
+    One query for all of them, whatever their number: the ancestors' ids are read from each
+    location's `path`, so a list page does not issue a query per row to name the country.
+    """
+    locations = [location for location in locations if location is not None]
+    ancestor_ids = {pk: _ancestor_ids(location) for pk, location in enumerate(locations)}
+    wanted = {pk for ids in ancestor_ids.values() for pk in ids}
+    names = dict(Location.objects.filter(pk__in=wanted).values_list("pk", "name")) if wanted else {}
+    for index, location in enumerate(locations):
+        # Most precise first, as a postal address reads.
+        parents = [names[pk] for pk in reversed(ancestor_ids[index]) if pk in names]
+        location.place_label = ", ".join([location.name, *parents])
+
+
+def _ancestor_ids(location: Location) -> list[int]:
+    return [int(part) for part in location.path.strip("/").split("/")[:-1] if part]
+
+
+def incident_page(request: HttpRequest, incidents: QuerySet[Incident]) -> Page:
+    """One page of an incident list, with what the list shows, in a fixed number of queries
+    (count, page, place names)."""
+    incidents = incidents.select_related("location").order_by(*NEWEST_FIRST)
+    page = Paginator(incidents, INCIDENTS_PER_PAGE).get_page(request.GET.get("page"))
+    attach_place_labels(incident.location for incident in page.object_list)
+    return page
+
+
+def _visible_statements(user) -> QuerySet[Statement]:
+    """Statements with the speaker and the post they held, ready for a list."""
+    return Statement.objects.visible_to(user).select_related(
+        "speaker_person", "speaker_organization", "position__organization"
+    )
+
+
+def _visible_detentions(user) -> QuerySet[Detention]:
+    """Detentions the user may see, of persons the user may see.
+
+    A published detention of a person whose own record is still a draft is left out: the
+    person's record has not been reviewed yet, so nothing about them is shown.
+    """
+    return Detention.objects.visible_to(user).filter(person__in=Person.objects.visible_to(user))
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a case's timeline. `kind` chooses how the template words it."""
+
+    date: PartialDate | None
+    kind: str  # "detained", "released", "statement" or "event"
+    record: Detention | Statement | IncidentEvent
+
+
+def build_timeline(
+    detentions: Iterable[Detention],
+    statements: Iterable[Statement],
+    events: Iterable[IncidentEvent],
+) -> list[TimelineEntry]:
+    """The case as one time-ordered story, from rows the page has already fetched.
+
+    Dated entries come in date order (by the representative day, so "January 2022" sorts at
+    the start of the month); undated timeline events come last, shown as "date not given".
+    Undated detentions and statements are not repeated here: their own sections list them.
+    """
+    entries: list[TimelineEntry] = []
+    for detention in detentions:
+        if detention.detained:
+            entries.append(TimelineEntry(detention.detained, "detained", detention))
+        if detention.released:
+            entries.append(TimelineEntry(detention.released, "released", detention))
+    entries.extend(TimelineEntry(s.said, "statement", s) for s in statements if s.said)
+    entries.extend(TimelineEntry(e.occurred, "event", e) for e in events)
+
+    def sort_key(entry: TimelineEntry) -> tuple[bool, datetime.date, int]:
+        # Python's sort is stable, so entries on the same day keep the order above.
+        if entry.date is None:
+            return (True, datetime.date.max, entry.record.pk)
+        return (False, entry.date.value, 0)
+
+    return sorted(entries, key=sort_key)
+
+
+# --- object helpers: fetch for a user, or 404 ----------------------------------------------
+
+
+def get_incident_for(user, slug: str) -> Incident:
+    """The incident with everything its page shows, or 404 if the user may not see it."""
+    detentions = (
+        _visible_detentions(user)
+        .select_related("person", "custody_location", "release_location")
+        .order_by(F("detained_on").asc(nulls_last=True), "pk")
+    )
+    allegations = Allegation.objects.select_related(
+        "alleged_by_person", "alleged_by_organization", "statement"
+    ).order_by("kind", "pk")
+    incidents = (
+        Incident.objects.visible_to(user)
+        .select_related("location", "situation")
+        .prefetch_related(
+            Prefetch("detentions", queryset=detentions, to_attr="visible_detentions"),
+            Prefetch("visible_detentions__allegations", queryset=allegations),
+            Prefetch(
+                "events",
+                queryset=IncidentEvent.objects.select_related("location").order_by(
+                    F("occurred_on").asc(nulls_last=True), "pk"
+                ),
+            ),
+            Prefetch(
+                "statements",
+                queryset=_visible_statements(user).order_by(
+                    F("said_on").asc(nulls_last=True), "pk"
+                ),
+                to_attr="visible_statements",
+            ),
+            Prefetch(
+                "sources", queryset=Source.objects.visible_to(user), to_attr="visible_sources"
+            ),
+        )
+    )
+    return get_object_or_404(incidents, slug=slug)
+
+
+def get_situation_for(user, slug: str) -> Situation:
+    situations = Situation.objects.visible_to(user).prefetch_related(
+        Prefetch(
+            "statements",
+            queryset=_visible_statements(user).order_by(F("said_on").asc(nulls_last=True), "pk"),
+            to_attr="visible_statements",
+        ),
+        Prefetch("sources", queryset=Source.objects.visible_to(user), to_attr="visible_sources"),
+    )
+    return get_object_or_404(situations, slug=slug)
+
+
+def get_location_for(slug: str) -> Location:
+    # Places are not publishable records: every place exists for everyone, and what is
+    # filtered is the incidents listed on its page.
+    return get_object_or_404(Location.objects.prefetch_related("children"), slug=slug)
+
+
+def get_statement_for(user, pk: int) -> Statement:
+    statements = (
+        _visible_statements(user)
+        .select_related("situation")
+        .prefetch_related(
+            Prefetch(
+                "incidents",
+                queryset=Incident.objects.visible_to(user).order_by(*NEWEST_FIRST),
+                to_attr="visible_incidents",
+            ),
+            Prefetch("people", queryset=Person.objects.visible_to(user), to_attr="visible_people"),
+            Prefetch(
+                "sources", queryset=Source.objects.visible_to(user), to_attr="visible_sources"
+            ),
+        )
+    )
+    return get_object_or_404(statements, pk=pk)
+
+
+def get_source_for(user, pk: int) -> Source:
+    sources = Source.objects.visible_to(user).prefetch_related(
+        Prefetch(
+            "incidents",
+            queryset=Incident.objects.visible_to(user)
+            .select_related("location")
+            .order_by(*NEWEST_FIRST),
+            to_attr="visible_incidents",
+        ),
+        Prefetch(
+            "statements",
+            queryset=_visible_statements(user).order_by(F("said_on").desc(nulls_last=True), "-pk"),
+            to_attr="visible_statements",
+        ),
+    )
+    return get_object_or_404(sources, pk=pk)
+
+
+# --- views ----------------------------------------------------------------------------------
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The cases: published incidents (and drafts for staff), newest first."""
+    page = incident_page(request, Incident.objects.visible_to(request.user))
+    return render(request, "incidents/home.html", {"page": page})
+
+
+def incident_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    incident = get_incident_for(request.user, slug)
+    attach_place_labels(
+        [
+            incident.location,
+            *(event.location for event in incident.events.all()),
+            *(d.custody_location for d in incident.visible_detentions),
+            *(d.release_location for d in incident.visible_detentions),
+        ]
+    )
+    timeline = build_timeline(
+        incident.visible_detentions, incident.visible_statements, incident.events.all()
+    )
+    context = {
+        "incident": incident,
+        "timeline": timeline,
+        "for_staff": can_see_unpublished(request.user),
+    }
+    return render(request, "incidents/incident_detail.html", context)
+
+
+def situation_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    situation = get_situation_for(request.user, slug)
+    page = incident_page(
+        request, Incident.objects.visible_to(request.user).filter(situation=situation)
+    )
+    return render(
+        request, "incidents/situation_detail.html", {"situation": situation, "page": page}
+    )
+
+
+def location_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    location = get_location_for(slug)
+    # The place's own incidents and those in every place inside it (a country lists its
+    # cities' and checkpoints' incidents).
+    incidents = Incident.objects.visible_to(request.user).in_location(location)
+    page = incident_page(request, incidents)
+    context = {"location": location, "ancestors": location.ancestors(), "page": page}
+    return render(request, "incidents/location_detail.html", context)
+
+
+def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    statement = get_statement_for(request.user, pk)
+    return render(request, "incidents/statement_detail.html", {"statement": statement})
+
+
+def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_source_for(request.user, pk)
+    attach_place_labels(incident.location for incident in source.visible_incidents)
+    return render(request, "incidents/source_detail.html", {"source": source})

@@ -1,0 +1,341 @@
+"""People, the bodies they act for, and the posts they hold.
+
+Vocabulary after Popolo: a Person holds a Position (a post) in an Organization for a time,
+so a statement can name "head of GKNB" as the post its speaker held on its date.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from cabar_tracker.publishing import PublishableModel, PublishableQuerySet
+
+from .names import detect_script, name_key, name_key_words
+
+
+class PersonQuerySet(PublishableQuerySet):
+    def matching_name(self, query: str):
+        """Persons any of whose names (canonical, native or a variant) match the query in
+        any script: every word of the query's key must occur in one stored key.
+
+        A name someone was wrongly identified by is not their name: "misidentified as"
+        relations are not searched, so "Yuburov" does not find Ruzakhunov.
+        """
+        words = name_key_words(query)
+        if not words:
+            return self.none()
+        on_person = Q()
+        on_variant = Q()
+        for word in words:
+            on_person &= Q(name_key__contains=word)
+            on_variant &= Q(name_key__contains=word)
+        variant_owners = (
+            PersonName.objects.filter(on_variant)
+            .exclude(kind=NameKind.MISIDENTIFIED_AS)
+            .values("person_id")
+        )
+        return self.filter(on_person | Q(pk__in=variant_owners))
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+
+
+class Person(PublishableModel):
+    name = models.CharField(
+        _("name (Latin script)"),
+        max_length=200,
+        help_text=_("Canonical name in Latin script, given name first: 'Vikram Ruzakhunov'."),
+    )
+    name_native = models.CharField(
+        _("name (native script)"),
+        max_length=200,
+        blank=True,
+        help_text=_("The name as written in its own script, e.g. Cyrillic. Empty if unknown."),
+    )
+    name_key = models.CharField(
+        _("search key"),
+        max_length=400,
+        editable=False,
+        blank=True,
+        db_index=True,
+        help_text=_("Normalized spelling of the name and native name, set on save."),
+    )
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
+    citizenship = CountryField(_("citizenship"), blank=True)
+    occupation = models.CharField(_("occupation"), max_length=200, blank=True)
+    public_notes = models.TextField(_("public notes"), blank=True)
+    staff_notes = models.TextField(
+        _("staff-only notes"),
+        blank=True,
+        help_text=_("Never shown to the public, in the API or in exports."),
+    )
+    identity_withheld = models.BooleanField(
+        _("identity withheld"),
+        default=False,
+        help_text=_(
+            "Show only a neutral label (e.g. 'Detainee, citizen of Kyrgyzstan') in public, "
+            "never the name or its variants."
+        ),
+    )
+    sources = models.ManyToManyField(
+        "incidents.Source", related_name="persons", blank=True, verbose_name=_("sources")
+    )
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(birth_year__isnull=True)
+                | Q(birth_year__gte=1900, birth_year__lte=2100),
+                name="person_birth_year_plausible",
+                violation_error_message=_("Birth year must be between 1900 and 2100."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("people:person_detail", kwargs={"slug": self.slug})
+
+    def save(self, *args, **kwargs):
+        self.name_key = name_key(f"{self.name} {self.name_native}")
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if self.birth_year is not None and not 1900 <= self.birth_year <= 2100:
+            raise ValidationError({"birth_year": _("Birth year must be between 1900 and 2100.")})
+
+    @property
+    def public_label(self) -> str:
+        """The neutral label shown in public instead of a withheld name."""
+        if self.citizenship:
+            return _("Person withheld, citizen of %(country)s") % {"country": self.citizenship.name}
+        return str(_("Person withheld"))
+
+    def display_name(self, *, for_staff: bool) -> str:
+        if self.identity_withheld and not for_staff:
+            return self.public_label
+        return self.name
+
+
+class NameKind(models.TextChoices):
+    SPELLING = "spelling", _("Other spelling")
+    TRANSLITERATION = "transliteration", _("Transliteration")
+    NATIVE_SCRIPT = "native_script", _("Native script")
+    ALIAS = "alias", _("Alias or nickname")
+    MISIDENTIFIED_AS = "misidentified_as", _("Misidentified as")
+
+
+class Script(models.TextChoices):
+    LATIN = "latin", _("Latin")
+    CYRILLIC = "cyrillic", _("Cyrillic")
+    MIXED = "mixed", _("Mixed")
+    OTHER = "other", _("Other")
+
+
+class PersonName(models.Model):
+    """Another name for a person: a spelling, a transliteration, an alias, or a name the
+    person was wrongly identified by (with the real bearer of that name, if recorded)."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="name_variants", verbose_name=_("person")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=NameKind.choices, default=NameKind.SPELLING
+    )
+    script = models.CharField(
+        _("script"), max_length=10, choices=Script.choices, editable=False, blank=True
+    )
+    name_key = models.CharField(
+        _("search key"), max_length=400, editable=False, blank=True, db_index=True
+    )
+    other_person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="names_misattributed",
+        verbose_name=_("real bearer of the name"),
+        help_text=_("For 'misidentified as': the person the name actually belongs to."),
+    )
+    note = models.TextField(_("note"), blank=True)
+    sources = models.ManyToManyField(
+        "incidents.Source", related_name="person_names", blank=True, verbose_name=_("sources")
+    )
+
+    class Meta:
+        ordering = ["person", "kind", "name"]
+        verbose_name = _("name variant")
+        verbose_name_plural = _("name variants")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "name", "kind"], name="person_name_unique_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(other_person__isnull=True) | Q(kind="misidentified_as"),
+                name="person_name_other_person_only_for_misidentification",
+                violation_error_message=_(
+                    "A real bearer of the name is recorded only for 'misidentified as'."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(other_person=F("person")),
+                name="person_name_other_person_not_self",
+                violation_error_message=_("A person cannot be misidentified as themselves."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def save(self, *args, **kwargs):
+        self.name_key = name_key(self.name)
+        self.script = detect_script(self.name)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if self.other_person_id and self.kind != NameKind.MISIDENTIFIED_AS:
+            raise ValidationError(
+                {
+                    "other_person": _(
+                        "A real bearer of the name is recorded only for 'misidentified as'."
+                    )
+                }
+            )
+        if self.other_person_id and self.other_person_id == self.person_id:
+            raise ValidationError(
+                {"other_person": _("A person cannot be misidentified as themselves.")}
+            )
+
+
+class OrganizationKind(models.TextChoices):
+    HEAD_OF_STATE = "head_of_state", _("Head of state and their office")
+    GOVERNMENT = "government", _("Government or cabinet")
+    MINISTRY = "ministry", _("Ministry")
+    SECURITY_SERVICE = "security_service", _("Security service")
+    POLICE = "police", _("Police")
+    COURT = "court", _("Court or prosecutor")
+    DIPLOMATIC_MISSION = "diplomatic_mission", _("Embassy or consulate")
+    OMBUDSMAN = "ombudsman", _("Ombudsman")
+    INTERGOVERNMENTAL = "intergovernmental", _("Intergovernmental organization")
+    MEDIA = "media", _("Media")
+    ACADEMIC = "academic", _("University or research body")
+    NGO = "ngo", _("Non-governmental organization")
+    OTHER = "other", _("Other")
+
+
+class Organization(models.Model):
+    name = models.CharField(_("name"), max_length=250)
+    name_native = models.CharField(_("name (native script)"), max_length=250, blank=True)
+    abbreviation = models.CharField(_("abbreviation"), max_length=30, blank=True)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=24, choices=OrganizationKind.choices)
+    country = CountryField(
+        _("country"), blank=True, help_text=_("Empty for intergovernmental bodies.")
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("part of"),
+    )
+    website = models.URLField(_("website"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    sources = models.ManyToManyField(
+        "incidents.Source", related_name="organizations", blank=True, verbose_name=_("sources")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=F("pk")),
+                name="organization_not_own_parent",
+                violation_error_message=_("An organization cannot be part of itself."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.abbreviation})" if self.abbreviation else self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("people:organization_detail", kwargs={"slug": self.slug})
+
+
+class Position(models.Model):
+    """A post held by a person in an organization, for a time if known."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="positions", verbose_name=_("person")
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="positions",
+        verbose_name=_("organization"),
+    )
+    title = models.CharField(
+        _("title of the post"), max_length=200, help_text=_("e.g. 'Head', 'Consul-General'.")
+    )
+    start_date = models.DateField(_("held from"), null=True, blank=True)
+    end_date = models.DateField(_("held until"), null=True, blank=True)
+    sources = models.ManyToManyField(
+        "incidents.Source", related_name="positions", blank=True, verbose_name=_("sources")
+    )
+
+    class Meta:
+        ordering = ["organization__name", "title", "-start_date"]
+        verbose_name = _("position")
+        verbose_name_plural = _("positions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=F("start_date")),
+                name="position_ends_after_start",
+                violation_error_message=_("A post cannot end before it starts."),
+            ),
+            models.UniqueConstraint(
+                fields=["person", "organization", "title", "start_date"],
+                name="position_unique_term",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person}, {self.title}, {self.organization}"
+
+    def clean(self):
+        super().clean()
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("A post cannot end before it starts.")})
+
+    def was_held_on(self, day) -> bool:
+        return (self.start_date is None or self.start_date <= day) and (
+            self.end_date is None or day <= self.end_date
+        )

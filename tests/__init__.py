@@ -1,0 +1,1 @@
+"""Tests for the project, mirroring the apps (incidents/, people/, api/, browser/)."""

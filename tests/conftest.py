@@ -1,0 +1,23 @@
+"""Personas shared by the tests. The anonymous reader is pytest-django's `client`; the
+superuser is its `admin_user` / `admin_client`."""
+
+import pytest
+
+from tests.factories import StaffUserFactory
+
+
+@pytest.fixture
+def staff_user(db):
+    return StaffUserFactory(username="editor")
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Hashing a password the production way takes ~0.2 s; tests only need it to work.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,171 @@
+"""factory_boy factories for every model. Records are published unless a test says otherwise,
+so tests about drafts state `publication_state=PublicationState.DRAFT` explicitly."""
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from cabar_tracker.publishing import PublicationState
+from incidents import models as incidents
+from people import models as people
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class StaffUserFactory(UserFactory):
+    is_staff = True
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = incidents.Source
+
+    title = factory.Sequence(lambda n: f"Report number {n}")
+    url = factory.Sequence(lambda n: f"https://news.example.org/reports/{n}")
+    publisher = "Example News"
+    published_on = datetime.date(2022, 1, 12)
+    published_on_precision = "day"
+    language = "en"
+    publication_state = PublicationState.PUBLISHED
+
+
+class SituationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = incidents.Situation
+
+    title = factory.Sequence(lambda n: f"Unrest number {n}")
+    slug = factory.Sequence(lambda n: f"unrest-{n}")
+    start_date = datetime.date(2022, 1, 1)
+    start_date_precision = "month"
+    publication_state = PublicationState.PUBLISHED
+
+
+class CountryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = incidents.Location
+        django_get_or_create = ("slug",)
+
+    name = "Kazakhstan"
+    slug = factory.LazyAttribute(lambda loc: loc.name.lower().replace(" ", "-"))
+    kind = incidents.LocationKind.COUNTRY
+    country = "KZ"
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = incidents.Location
+
+    name = factory.Sequence(lambda n: f"Town {n}")
+    slug = factory.Sequence(lambda n: f"town-{n}")
+    kind = incidents.LocationKind.CITY
+    parent = factory.SubFactory(CountryFactory)
+    country = factory.LazyAttribute(lambda loc: loc.parent.country if loc.parent else "KZ")
+    latitude = None
+    longitude = None
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = incidents.Incident
+
+    title = factory.Sequence(lambda n: f"Detention number {n}")
+    slug = factory.Sequence(lambda n: f"detention-{n}")
+    kind = incidents.IncidentKind.DETENTION
+    situation = factory.SubFactory(SituationFactory)
+    location = factory.SubFactory(LocationFactory)
+    start_date = datetime.date(2022, 1, 7)
+    start_date_precision = "day"
+    summary = "A person was detained."
+    publication_state = PublicationState.PUBLISHED
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = people.Person
+
+    name = factory.Sequence(lambda n: f"Test Person{n}")
+    slug = factory.Sequence(lambda n: f"person-{n}")
+    citizenship = "KG"
+    publication_state = PublicationState.PUBLISHED
+
+
+class PersonNameFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = people.PersonName
+
+    person = factory.SubFactory(PersonFactory)
+    name = factory.Sequence(lambda n: f"Variant {n}")
+    kind = people.NameKind.SPELLING
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = people.Organization
+
+    name = factory.Sequence(lambda n: f"Ministry number {n}")
+    slug = factory.Sequence(lambda n: f"ministry-{n}")
+    kind = people.OrganizationKind.MINISTRY
+    country = "KZ"
+
+
+class PositionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = people.Position
+
+    person = factory.SubFactory(PersonFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    title = "Minister"
+
+
+class DetentionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = incidents.Detention
+
+    incident = factory.SubFactory(IncidentFactory)
+    person = factory.SubFactory(PersonFactory)
+    detained_on = datetime.date(2022, 1, 7)
+    detained_on_precision = "day"
+    outcome = incidents.Outcome.UNKNOWN
+    publication_state = PublicationState.PUBLISHED
+
+
+class AllegationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = incidents.Allegation
+
+    detention = factory.SubFactory(DetentionFactory)
+    kind = incidents.AllegationKind.ILL_TREATMENT
+    alleged_by_organization = factory.SubFactory(OrganizationFactory)
+
+
+class IncidentEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = incidents.IncidentEvent
+
+    incident = factory.SubFactory(IncidentFactory)
+    kind = incidents.EventKind.MEDIA_REPORT
+    occurred_on = datetime.date(2022, 1, 9)
+    occurred_on_precision = "day"
+    title = "A video was broadcast"
+
+
+class StatementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = incidents.Statement
+
+    said_on = datetime.date(2022, 1, 10)
+    said_on_precision = "day"
+    speaker_organization = factory.SubFactory(OrganizationFactory)
+    kind = incidents.StatementKind.CLAIM
+    text = "The ministry said something."
+    publication_state = PublicationState.PUBLISHED

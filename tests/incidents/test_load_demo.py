@@ -1,0 +1,160 @@
+"""The demo cases: the CABAR article's facts, entered faithfully and idempotently."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+
+from cabar_tracker.publishing import PublicationState
+from incidents.models import (
+    Allegation,
+    AllegationKind,
+    Detention,
+    DisputeStatus,
+    Incident,
+    IncidentEvent,
+    IncidentKind,
+    Location,
+    Outcome,
+    Situation,
+    Source,
+    Statement,
+)
+from people.models import NameKind, Organization, Person, PersonName, Position
+
+ALL_MODELS = [Source, Location, Organization, Person, PersonName, Position, Situation,
+              Incident, Detention, Allegation, IncidentEvent, Statement]  # fmt: skip
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", stdout=None)
+
+
+def row_counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in ALL_MODELS}
+
+
+def test_it_is_idempotent(demo):
+    first = row_counts()
+    call_command("load_demo")
+    assert row_counts() == first
+    assert all(count > 0 for count in first.values()), first
+
+
+def test_dry_run_saves_nothing(db):
+    call_command("load_demo", "--dry-run")
+    assert sum(row_counts().values()) == 0
+
+
+def test_it_records_ruzakhunovs_release_at_ak_zhol_on_10_january(demo):
+    detention = Detention.objects.get(person__slug="vikram-ruzakhunov")
+    assert detention.released_on == datetime.date(2022, 1, 10)
+    assert detention.released_on_precision == "day"
+    assert str(detention.released) == "10 January 2022"
+    assert detention.release_location.name == "Ak Zhol checkpoint"
+    assert detention.outcome == Outcome.HANDED_OVER
+    # The article says only that he was detained during the clashes: the month, no day.
+    assert str(detention.detained) == "January 2022"
+    assert detention.incident.location.name == "Almaty"
+    assert detention.person.occupation == "Jazz musician and pianist"
+    assert detention.person.citizenship.code == "KG"
+
+
+def test_it_records_38_reported_in_shymkent_with_no_invented_names(demo):
+    incident = Incident.objects.get(slug="shymkent-38-kyrgyz-citizens")
+    assert incident.kind == IncidentKind.MASS_DETENTION
+    assert incident.reported_detained_count == 38
+    assert incident.reported_released_count == 38
+    assert incident.location.name == "Shymkent"
+    # The article names none of the 38.
+    assert incident.detentions.count() == 0
+
+
+def test_it_records_the_interior_ministry_claim_as_disputed(demo):
+    claim = Statement.objects.get(speaker_organization__slug="interior-ministry-kazakhstan")
+    assert claim.dispute_status == DisputeStatus.DISPUTED
+    assert "Zakir Yuburov" in claim.text
+    assert claim.dispute_note
+    assert set(claim.people.values_list("slug", flat=True)) == {
+        "vikram-ruzakhunov",
+        "zakir-yuburov",
+    }
+
+
+def test_it_records_misidentified_as_as_a_name_relation(demo):
+    relation = PersonName.objects.get(kind=NameKind.MISIDENTIFIED_AS)
+    assert relation.person.slug == "vikram-ruzakhunov"
+    assert relation.name == "Zakir Yuburov"
+    assert relation.other_person.slug == "zakir-yuburov"
+
+
+def test_it_attributes_torogeldievs_ill_treatment_to_the_ombudsman_institute(demo):
+    allegation = Allegation.objects.get(detention__person__slug="baialy-torogeldiev")
+    assert allegation.kind == AllegationKind.ILL_TREATMENT
+    assert allegation.alleged_by_organization.name == "Ombudsman Institute of the Kyrgyz Republic"
+    assert allegation.alleged_by_person is None
+    assert allegation.statement.speaker_organization == allegation.alleged_by_organization
+    assert allegation.detention.incident.location.name == "Shymkent"
+
+
+def test_it_records_yuburovs_detention_on_7_january(demo):
+    detention = Detention.objects.get(person__slug="zakir-yuburov")
+    assert str(detention.detained) == "7 January 2022"
+    # Nothing is said of his release.
+    assert detention.released_on is None
+    assert detention.outcome == Outcome.UNKNOWN
+
+
+def test_it_records_the_four_in_almaty_and_the_consuls_assurance(demo):
+    incident = Incident.objects.get(slug="four-kyrgyz-citizens-almaty")
+    assert incident.reported_detained_count == 4
+    statement = incident.statements.get()
+    assert statement.speaker_person.name == "Nazarali Aripov"
+    assert statement.position.title == "Consul-General"
+    assert str(statement.said) == "11 January 2022"
+
+
+def test_it_names_every_official_with_the_post_held(demo):
+    posts = {
+        (p.person.name, p.title, p.organization.slug)
+        for p in Position.objects.select_related("person", "organization")
+    }
+    assert posts == {
+        ("Kamchybek Tashiev", "Head", "gknb-kyrgyzstan"),
+        ("Sadyr Zhaparov", "President", "presidency-kyrgyzstan"),
+        ("Akylbek Zhaparov", "Head of government", "cabinet-of-ministers-kyrgyzstan"),
+        ("Nazarali Aripov", "Consul-General", "consulate-general-kyrgyzstan-kazakhstan"),
+    }
+    csto_speech = Statement.objects.get(speaker_person__slug="akylbek-zhaparov")
+    assert str(csto_speech.said) == "10 January 2022"
+
+
+def test_every_record_cites_the_article(demo):
+    article = Source.objects.get()
+    assert article.publisher.startswith("CABAR")
+    for model in [Organization, Person, PersonName, Position, Situation, Incident, Detention,
+                  Allegation, IncidentEvent, Statement]:  # fmt: skip
+        uncited = model.objects.exclude(sources=article)
+        assert not uncited.exists(), f"{model.__name__} without the article: {list(uncited)}"
+
+
+def test_it_leaves_unknowns_empty(demo):
+    # The article gives no Cyrillic spellings, birth years or custody places.
+    assert not Person.objects.exclude(name_native="").exists()
+    assert not Person.objects.filter(birth_year__isnull=False).exists()
+    assert not Detention.objects.filter(custody_location__isnull=False).exists()
+    assert Source.objects.get().url == ""
+
+
+def test_everything_is_published(demo):
+    for model in [Person, Situation, Incident, Detention, Statement, Source]:
+        assert not model.objects.exclude(publication_state=PublicationState.PUBLISHED).exists()
+
+
+def test_persons_are_found_by_any_spelling(demo):
+    for spelling in ["Рузахунов", "RUZAKHUNOV", "Ruzahunov", "Викрам Рузахунов"]:
+        found = Person.objects.matching_name(spelling)
+        assert list(found.values_list("slug", flat=True)) == ["vikram-ruzakhunov"], spelling
