@@ -13,12 +13,24 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from cabar_tracker.publishing import PublishableModel, PublishableQuerySet
+from cabar_tracker.publishing import (
+    PublishableModel,
+    PublishableQuerySet,
+    can_see_unpublished,
+)
 
 from .names import detect_script, name_key, name_key_words
 
 
 class PersonQuerySet(PublishableQuerySet):
+    def searchable_by(self, user):
+        """Persons whose names this user may search: staff search everyone they can see;
+        the public never finds a withheld identity by its name."""
+        visible = self.visible_to(user)
+        if can_see_unpublished(user):
+            return visible
+        return visible.filter(identity_withheld=False)
+
     def matching_name(self, query: str):
         """Persons any of whose names (canonical, native or a variant) match the query in
         any script: every word of the query's key must occur in one stored key.
