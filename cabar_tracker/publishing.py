@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .history import HistoryRecordingQuerySet, VersionedModel
+
 
 class PublicationState(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -23,7 +25,7 @@ def can_see_unpublished(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
 
 
-class PublishableQuerySet(models.QuerySet):
+class PublishableQuerySet(HistoryRecordingQuerySet):
     def not_archived(self):
         return self.filter(archived_at__isnull=True)
 
@@ -37,8 +39,8 @@ class PublishableQuerySet(models.QuerySet):
         return self.published()
 
 
-class PublishableModel(models.Model):
-    """Publication state, archiving (records are never deleted) and timestamps."""
+class PublishableModel(VersionedModel):
+    """Publication state, archiving (records are never deleted), version and timestamps."""
 
     publication_state = models.CharField(
         _("publication state"),
@@ -59,7 +61,7 @@ class PublishableModel(models.Model):
 
     objects = PublishableQuerySet.as_manager()
 
-    class Meta:
+    class Meta(VersionedModel.Meta):
         abstract = True
 
     def save(self, *args, **kwargs):

@@ -15,7 +15,9 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
+from cabar_tracker.history import HistoryRecordingQuerySet, VersionedModel
 from cabar_tracker.publishing import PublishableModel, PublishableQuerySet, can_see_unpublished
 
 from .partial_dates import (
@@ -47,6 +49,8 @@ class Situation(PublishableModel):
 
     start = PartialDateAttribute("start_date")
     end = PartialDateAttribute("end_date")
+
+    history = HistoricalRecords(m2m_fields=[sources])
 
     class Meta:
         ordering = ["-start_date", "title"]
@@ -109,13 +113,13 @@ class CoordinatePrecision(models.TextChoices):
     COUNTRY = "country", _("Centre of the country")
 
 
-class LocationQuerySet(models.QuerySet):
+class LocationQuerySet(HistoryRecordingQuerySet):
     def within(self, location: Location):
         """The location and every place inside it (a country includes its cities and sites)."""
         return self.filter(path__startswith=location.path)
 
 
-class Location(models.Model):
+class Location(VersionedModel):
     """A place in a tree: country > region > city > site (checkpoint, police station…).
 
     `path` holds the ids from the root ("/3/17/42/") so "this place and everything inside it"
@@ -151,6 +155,8 @@ class Location(models.Model):
     )
 
     objects = LocationQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["path"]
@@ -316,6 +322,8 @@ class Incident(PublishableModel):
 
     objects = IncidentQuerySet.as_manager()
 
+    history = HistoricalRecords(m2m_fields=[sources])
+
     class Meta:
         ordering = ["-start_date", "-pk"]
         verbose_name = _("incident")
@@ -470,6 +478,8 @@ class Detention(PublishableModel):
 
     objects = DetentionQuerySet.as_manager()
 
+    history = HistoricalRecords(m2m_fields=[sources])
+
     class Meta:
         ordering = ["incident", "detained_on", "pk"]
         verbose_name = _("detention")
@@ -538,7 +548,7 @@ class AllegationKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Allegation(models.Model):
+class Allegation(VersionedModel):
     """What was alleged about a detention, and who alleged it."""
 
     detention = models.ForeignKey(
@@ -577,6 +587,9 @@ class Allegation(models.Model):
         "Source", related_name="allegations", blank=True, verbose_name=_("sources")
     )
 
+    objects = HistoryRecordingQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[sources])
+
     class Meta:
         ordering = ["detention", "kind"]
         verbose_name = _("allegation")
@@ -599,12 +612,12 @@ class EventKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class IncidentEventQuerySet(models.QuerySet):
+class IncidentEventQuerySet(HistoryRecordingQuerySet):
     def visible_to(self, user):
         return self.filter(incident__in=Incident.objects.visible_to(user))
 
 
-class IncidentEvent(models.Model):
+class IncidentEvent(VersionedModel):
     """A dated event of an incident that is neither a detention, a release nor a statement
     (a broadcast, a protest, a handover); the case timeline merges all of them."""
 
@@ -631,6 +644,8 @@ class IncidentEvent(models.Model):
     occurred = PartialDateAttribute("occurred_on")
 
     objects = IncidentEventQuerySet.as_manager()
+
+    history = HistoricalRecords(m2m_fields=[sources])
 
     class Meta:
         ordering = ["incident", "occurred_on", "pk"]
@@ -759,6 +774,8 @@ class Statement(PublishableModel):
 
     said = PartialDateAttribute("said_on")
 
+    history = HistoricalRecords(m2m_fields=[incidents, people, sources])
+
     class Meta:
         ordering = ["-said_on", "-pk"]
         verbose_name = _("statement")
@@ -843,6 +860,8 @@ class Source(PublishableModel):
     notes = models.TextField(_("notes"), blank=True)
 
     publication_date = PartialDateAttribute("published_on")
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["title"]

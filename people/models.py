@@ -12,7 +12,9 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
+from cabar_tracker.history import HistoryRecordingQuerySet, VersionedModel
 from cabar_tracker.publishing import (
     PublishableModel,
     PublishableQuerySet,
@@ -105,6 +107,8 @@ class Person(PublishableModel):
 
     objects = PersonQuerySet.as_manager()
 
+    history = HistoricalRecords(m2m_fields=[sources])
+
     class Meta:
         ordering = ["name", "pk"]
         verbose_name = _("person")
@@ -163,7 +167,7 @@ class Script(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class PersonName(models.Model):
+class PersonName(VersionedModel):
     """Another name for a person: a spelling, a transliteration, an alias, or a name the
     person was wrongly identified by (with the real bearer of that name, if recorded)."""
 
@@ -193,6 +197,9 @@ class PersonName(models.Model):
     sources = models.ManyToManyField(
         "incidents.Source", related_name="person_names", blank=True, verbose_name=_("sources")
     )
+
+    objects = HistoryRecordingQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[sources])
 
     class Meta:
         ordering = ["person", "kind", "name"]
@@ -256,7 +263,7 @@ class OrganizationKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Organization(models.Model):
+class Organization(VersionedModel):
     name = models.CharField(_("name"), max_length=250)
     name_native = models.CharField(_("name (native script)"), max_length=250, blank=True)
     abbreviation = models.CharField(_("abbreviation"), max_length=30, blank=True)
@@ -281,6 +288,9 @@ class Organization(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = HistoryRecordingQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[sources])
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("organization")
@@ -300,7 +310,7 @@ class Organization(models.Model):
         return reverse("people:organization_detail", kwargs={"slug": self.slug})
 
 
-class Position(models.Model):
+class Position(VersionedModel):
     """A post held by a person in an organization, for a time if known."""
 
     person = models.ForeignKey(
@@ -320,6 +330,9 @@ class Position(models.Model):
     sources = models.ManyToManyField(
         "incidents.Source", related_name="positions", blank=True, verbose_name=_("sources")
     )
+
+    objects = HistoryRecordingQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[sources])
 
     class Meta:
         ordering = ["organization__name", "title", "-start_date"]

@@ -1,0 +1,117 @@
+"""Change history and versions of editable records.
+
+History: django-simple-history keeps a typed shadow table per model (`HistoricalIncident`…)
+with one row per create, change and delete, and who made it (HistoryRequestMiddleware). It
+records through model signals, so every `save()` path is covered; the paths that skip
+signals (`QuerySet.update()`, `bulk_update()`, `bulk_create()`) are covered here by
+`HistoryRecordingQuerySet`, which every history-tracked model's manager uses.
+
+Versions: each editable record carries `version`, incremented on every save and update.
+A form or an API write says which version it started from; `save_if_current()` refuses the
+write when the record has moved on since (the API answers 412, the pages show a conflict),
+so nobody overwrites a colleague's change silently.
+"""
+
+from __future__ import annotations
+
+from django.db import models, transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+
+def _history_manager(model):
+    return getattr(model, "history", None)
+
+
+class HistoryRecordingQuerySet(models.QuerySet):
+    """A QuerySet whose bulk writes bump versions and record history like `save()` does."""
+
+    def update(self, **kwargs):
+        history = _history_manager(self.model)
+        if _has_version(self.model) and "version" not in kwargs:
+            kwargs["version"] = F("version") + 1
+        if history is None:
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db):
+            pks = list(self.values_list("pk", flat=True))
+            rows = super().update(**kwargs)
+            if pks:
+                changed = list(self.model._base_manager.using(self.db).filter(pk__in=pks))
+                history.bulk_history_create(changed, update=True)
+        return rows
+
+    update.alters_data = True
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        history = _history_manager(self.model)
+        objs = list(objs)
+        if _has_version(self.model):
+            for obj in objs:
+                obj.version = (obj.version or 0) + 1
+            fields = [*fields, "version"] if "version" not in fields else fields
+        with transaction.atomic(using=self.db):
+            rows = super().bulk_update(objs, fields, batch_size=batch_size)
+            if history is not None and objs:
+                history.bulk_history_create(objs, update=True, batch_size=batch_size)
+        return rows
+
+    bulk_update.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        history = _history_manager(self.model)
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            if history is not None and created and all(obj.pk for obj in created):
+                history.bulk_history_create(created)
+        return created
+
+    bulk_create.alters_data = True
+
+
+def _has_version(model) -> bool:
+    return any(field.name == "version" for field in model._meta.concrete_fields)
+
+
+class VersionedModel(models.Model):
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        editable=False,
+        help_text=_("Goes up by one on every change; a write based on an older one is refused."),
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            self.version = (self.version or 0) + 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
+
+
+class StaleVersionError(Exception):
+    """The record changed since the writer read it; `current` is the record as it is now."""
+
+    def __init__(self, current: models.Model):
+        super().__init__(
+            f"{current._meta.verbose_name} {current.pk} is at version {current.version}"
+        )
+        self.current = current
+
+
+def save_if_current(instance: VersionedModel, *, expected_version: int, **save_kwargs) -> None:
+    """Save `instance` only if the stored record is still at `expected_version`.
+
+    The row is locked while comparing (SELECT … FOR UPDATE on PostgreSQL; SQLite's
+    IMMEDIATE transactions serialize writers), so two concurrent saves from the same version
+    cannot both pass.
+    """
+    model = type(instance)
+    with transaction.atomic():
+        current = model._base_manager.select_for_update().get(pk=instance.pk)
+        if current.version != expected_version:
+            raise StaleVersionError(current)
+        instance.version = current.version
+        instance.save(**save_kwargs)
