@@ -15,12 +15,14 @@ from django.db.models import Model, QuerySet, URLField
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
+from simple_history.admin import SimpleHistoryAdmin
 
 from people.models import Person
 
 from .models import (
     Allegation,
     Detention,
+    FollowUpAction,
     Incident,
     IncidentEvent,
     Location,
@@ -67,7 +69,7 @@ def with_person_named(queryset: QuerySet, search_term: str, person_path: str) ->
 
 
 @admin.register(Situation)
-class SituationAdmin(admin.ModelAdmin):
+class SituationAdmin(SimpleHistoryAdmin):
     list_display = ("title", "start_shown", "end_shown", "publication_state", "updated_at")
     list_filter = ("publication_state",)
     search_fields = ("title", "slug", "summary")
@@ -90,7 +92,7 @@ class SituationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(SimpleHistoryAdmin):
     list_display = ("indented_name", "name_native", "kind", "country", "coordinate_precision")
     list_filter = ("kind", ("country", CountryFilter))
     search_fields = ("name", "name_native", "slug")
@@ -146,7 +148,7 @@ class IncidentEventInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(SimpleHistoryAdmin):
     list_display = (
         "title",
         "kind",
@@ -212,7 +214,7 @@ class AllegationInline(admin.StackedInline):
 
 
 @admin.register(Detention)
-class DetentionAdmin(admin.ModelAdmin):
+class DetentionAdmin(SimpleHistoryAdmin):
     list_display = (
         "person",
         "incident",
@@ -273,7 +275,7 @@ class DetentionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Allegation)
-class AllegationAdmin(admin.ModelAdmin):
+class AllegationAdmin(SimpleHistoryAdmin):
     list_display = ("kind", "detention", "alleged_by_shown", "statement")
     list_filter = ("kind", ("detention__person__citizenship", CountryFilter))
     # `detention.__str__` reads the person and the incident; `statement.__str__` its speaker.
@@ -306,7 +308,7 @@ class AllegationAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncidentEvent)
-class IncidentEventAdmin(admin.ModelAdmin):
+class IncidentEventAdmin(SimpleHistoryAdmin):
     list_display = ("title", "incident", "kind", "occurred_shown", "location")
     list_filter = ("kind",)
     list_select_related = ("incident", "location")
@@ -318,7 +320,7 @@ class IncidentEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin):
+class StatementAdmin(SimpleHistoryAdmin):
     list_display = (
         "text_start",
         "speaker_shown",
@@ -380,7 +382,7 @@ class StatementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(SimpleHistoryAdmin):
     # Links pasted without a scheme are taken as https (Django 6's default, chosen now).
     formfield_overrides = {URLField: {"assume_scheme": "https"}}
     list_display = (
@@ -409,3 +411,20 @@ class SourceAdmin(admin.ModelAdmin):
     published_shown = partial_date_column(
         "publication_date", description=_("published"), ordering="published_on"
     )
+
+
+@admin.register(FollowUpAction)
+class FollowUpActionAdmin(SimpleHistoryAdmin):
+    list_display = ("taken_on", "kind", "detention", "addressee", "next_step_due", "created_by")
+    list_filter = ("kind", "next_step_due")
+    # `detention.__str__` reads the person and the incident.
+    list_select_related = ("detention__person", "detention__incident", "created_by")
+    search_fields = ("addressee", "outcome", "next_step", "detention__person__name")
+    autocomplete_fields = ("detention",)
+    readonly_fields = ("created_by", "created_at", "updated_at")
+    date_hierarchy = "taken_on"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

@@ -8,6 +8,9 @@ bodies said; every record cites Sources.
 
 from __future__ import annotations
 
+import datetime
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -328,6 +331,13 @@ class Incident(PublishableModel):
         ordering = ["-start_date", "-pk"]
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
+        # The reviewer's powers, for every kind of record (granted through the roles in
+        # cabar_tracker/roles.py): publishing and unpublishing, and reverting to an older
+        # version.
+        permissions = [
+            ("publish_record", _("Can publish and unpublish records")),
+            ("revert_record", _("Can revert a record to an earlier version")),
+        ]
         constraints = [
             precision_constraint("incident", "start_date"),
             precision_constraint("incident", "end_date"),
@@ -900,3 +910,84 @@ class Source(PublishableModel):
         # field; check here so the message sits on the URL.
         if self.url and Source.objects.filter(url=self.url).exclude(pk=self.pk).exists():
             raise ValidationError({"url": _("A source with this URL already exists.")})
+
+
+class FollowUpKind(models.TextChoices):
+    LETTER = "letter", _("Letter")
+    CALL = "call", _("Phone call")
+    CONSULAR_REQUEST = "consular_request", _("Consular request")
+    VISIT = "visit", _("Visit")
+    LEGAL_AID = "legal_aid", _("Legal aid")
+    PUBLIC_STATEMENT = "public_statement", _("Public statement")
+    OTHER = "other", _("Other")
+
+
+class FollowUpActionQuerySet(HistoryRecordingQuerySet):
+    def next_steps_due(self, on_or_before: datetime.date):
+        """Open next steps whose due date has come (or passed) by the given day."""
+        return self.filter(
+            next_step_due__isnull=False,
+            next_step_due__lte=on_or_before,
+            next_step_done_at__isnull=True,
+        ).order_by("next_step_due", "pk")
+
+
+class FollowUpAction(VersionedModel):
+    """What staff did about a detention, and the next step. Staff-only: never public."""
+
+    detention = models.ForeignKey(
+        Detention,
+        on_delete=models.PROTECT,
+        related_name="follow_up_actions",
+        verbose_name=_("detention"),
+    )
+    taken_on = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=FollowUpKind.choices)
+    addressee = models.CharField(
+        _("addressee"), max_length=250, blank=True, help_text=_("Who it was addressed to.")
+    )
+    outcome = models.TextField(_("outcome"), blank=True)
+    next_step = models.TextField(_("next step"), blank=True)
+    next_step_due = models.DateField(_("next step due"), null=True, blank=True)
+    next_step_done_at = models.DateTimeField(_("next step done at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_up_actions",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = FollowUpActionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-taken_on", "-pk"]
+        verbose_name = _("follow-up action")
+        verbose_name_plural = _("follow-up actions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(next_step_due__isnull=True) | ~Q(next_step=""),
+                name="followupaction_due_date_needs_a_next_step",
+                violation_error_message=_("A due date needs a next step."),
+            ),
+        ]
+        indexes = [
+            # Serves the "next steps due" staff page: open steps by due date.
+            models.Index(
+                fields=["next_step_due"],
+                condition=Q(next_step_done_at__isnull=True),
+                name="followup_open_steps_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.taken_on}): {self.detention}"
+
+    def clean(self):
+        super().clean()
+        if self.next_step_due and not self.next_step.strip():
+            raise ValidationError({"next_step": _("A due date needs a next step.")})

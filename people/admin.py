@@ -12,6 +12,7 @@ from django.db.models import QuerySet, URLField
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Organization, Person, PersonName, Position
 
@@ -47,7 +48,7 @@ class PositionInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(SimpleHistoryAdmin):
     list_display = (
         "name",
         "name_native",
@@ -96,7 +97,7 @@ class PersonAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonName)
-class PersonNameAdmin(admin.ModelAdmin):
+class PersonNameAdmin(SimpleHistoryAdmin):
     list_display = ("name", "person", "kind", "script", "other_person")
     list_filter = ("kind", "script")
     list_select_related = ("person", "other_person")
@@ -107,7 +108,7 @@ class PersonNameAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(SimpleHistoryAdmin):
     # Links pasted without a scheme are taken as https (Django 6's default, chosen now).
     formfield_overrides = {URLField: {"assume_scheme": "https"}}
     list_display = ("name", "abbreviation", "kind", "country", "parent", "updated_at")
@@ -134,7 +135,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Position)
-class PositionAdmin(admin.ModelAdmin):
+class PositionAdmin(SimpleHistoryAdmin):
     list_display = ("person", "title", "organization", "start_date", "end_date")
     list_filter = ("organization__kind", ("organization__country", CountryFilter))
     list_select_related = ("person", "organization")

@@ -113,6 +113,7 @@ class Person(PublishableModel):
         ordering = ["name", "pk"]
         verbose_name = _("person")
         verbose_name_plural = _("persons")
+        permissions = [("merge_person", _("Can merge two records of the same person"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(birth_year__isnull=True)

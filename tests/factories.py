@@ -169,3 +169,15 @@ class StatementFactory(factory.django.DjangoModelFactory):
     kind = incidents.StatementKind.CLAIM
     text = "The ministry said something."
     publication_state = PublicationState.PUBLISHED
+
+
+class FollowUpActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = incidents.FollowUpAction
+
+    detention = factory.SubFactory(DetentionFactory)
+    taken_on = datetime.date(2022, 1, 12)
+    kind = incidents.FollowUpKind.CONSULAR_REQUEST
+    addressee = "Consulate General"
+    next_step = "Call the consulate again"
+    next_step_due = datetime.date(2022, 1, 14)

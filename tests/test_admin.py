@@ -69,6 +69,8 @@ CHANGELISTS: dict[type[Model], tuple[Callable[[], Model], int]] = {
     ),
     # 5 + countries
     people.Position: (factories.PositionFactory, 6),
+    # 5 + date hierarchy
+    incidents.FollowUpAction: (factories.FollowUpActionFactory, 7),
 }
 
 

@@ -73,9 +73,7 @@ def test_source_links_are_part_of_history():
     incident = IncidentFactory()
     source = SourceFactory()
     incident.sources.add(source)
-    assert list(incident.history.first().sources.values_list("source_id", flat=True)) == [
-        source.pk
-    ]
+    assert list(incident.history.first().sources.values_list("source_id", flat=True)) == [source.pk]
 
 
 def test_a_write_from_an_old_version_is_refused_and_changes_nothing():
