@@ -57,8 +57,11 @@ class HistoryRecordingQuerySet(models.QuerySet):
 
     bulk_update.alters_data = True
 
-    def bulk_create(self, objs, *args, **kwargs):
-        history = _history_manager(self.model)
+    def bulk_create(self, objs, *args, record_history: bool = True, **kwargs):
+        """`record_history=False` is for generated data only (`generate_synthetic`): rows
+        that were never edited by anyone have no history to keep, and writing it would
+        double the cost of loading a million rows."""
+        history = _history_manager(self.model) if record_history else None
         with transaction.atomic(using=self.db):
             created = super().bulk_create(objs, *args, **kwargs)
             if history is not None and created and all(obj.pk for obj in created):

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "simple_history",
+    # Locks a username after repeated failed logins from one address (AXES_* below).
+    "axes",
     "people",
     "incidents",
 ]
@@ -94,6 +96,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Turns a login refused by django-axes into the lockout page; must come last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cabar_tracker.urls"
@@ -147,6 +151,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# django-axes checks every login (the login page, the admin) against its lockouts before
+# Django's own backend checks the password. API tokens are not logins and are unaffected.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login lockout: after AXES_FAILURE_LIMIT failed logins for one username from one address,
+# that pair is refused for AXES_COOLOFF_TIME hours (0: until an admin runs
+# `manage.py axes_reset_username NAME`). A correct login resets the count. Locking the pair,
+# not the username alone, stops a stranger from locking a colleague out from elsewhere.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_TIME", 1) or None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "staff:dashboard"
+LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский")]
@@ -236,28 +260,68 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "incidents.api.schema.ApiAutoSchema",
+    # These read the rate at each request (DRF's own classes freeze it at import).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "incidents.api.throttling.AnonRateThrottle",
+        "incidents.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "120/minute"),
         "user": os.environ.get("API_THROTTLE_USER", "1200/minute"),
     },
+    # Decimals (coordinates) as JSON numbers, not strings.
+    "COERCE_DECIMAL_TO_STRING": False,
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Detention case tracker API",
     "DESCRIPTION": (
         "Read published detention cases, people, places, statements and sources; staff "
-        "tokens also read drafts and write."
+        "tokens also read drafts and write.\n\n"
+        "Anonymous clients see published records only, never staff-only fields, and a person "
+        "whose identity is withheld only as a neutral label. Send `Authorization: Token <key>` "
+        "(staff create a token at /account/api-token/) to read drafts and staff fields and to "
+        "write. Writing needs a staff account with the change permission of the model (the "
+        "editor role); publishing, unpublishing or archiving a published record needs the "
+        "publish permission (the reviewer role). DELETE archives; nothing is deleted.\n\n"
+        'Dates known only partly are one object: `{"value": "2022-01", "precision": '
+        '"month"}` (value at that precision: YYYY-MM-DD for day and approximate, YYYY-MM, '
+        "YYYY), or null when unknown.\n\n"
+        "Lists are paged by cursor (`next`/`previous` links, also in the `Link` header); "
+        "`page_size` up to 200; `count=true` adds a total. Details carry an ETag: send it in "
+        "If-None-Match (304) or, when writing, If-Match (412 if the record changed)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No spec validator badge: Swagger UI would fetch it from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Request and response bodies differ (ids in, nested summaries out).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PublicationStateEnum": "cabar_tracker.publishing.PublicationState",
+        "DatePrecisionEnum": "incidents.partial_dates.DatePrecision",
+        "IncidentKindEnum": "incidents.models.IncidentKind",
+        "LocationKindEnum": "incidents.models.LocationKind",
+        "CoordinatePrecisionEnum": "incidents.models.CoordinatePrecision",
+        "VerificationEnum": "incidents.models.Verification",
+        "DetentionRoleEnum": "incidents.models.DetentionRole",
+        "OutcomeEnum": "incidents.models.Outcome",
+        "AllegationKindEnum": "incidents.models.AllegationKind",
+        "EventKindEnum": "incidents.models.EventKind",
+        "StatementKindEnum": "incidents.models.StatementKind",
+        "MediumEnum": "incidents.models.Medium",
+        "DisputeStatusEnum": "incidents.models.DisputeStatus",
+        "SourceKindEnum": "incidents.models.SourceKind",
+        "SexEnum": "people.models.Sex",
+        "NameKindEnum": "people.models.NameKind",
+        "ScriptEnum": "people.models.Script",
+        "OrganizationKindEnum": "people.models.OrganizationKind",
+        "CountryEnum": "incidents.api.fields.country_choices",
+    },
 }
 
 # Shared state (throttle counters, cached pages) must not live in one process's memory when

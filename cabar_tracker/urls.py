@@ -4,12 +4,24 @@ from django.contrib import admin
 from django.urls import include, path
 
 from incidents import views as incident_views
+from incidents.api import token_views as api_token_views
 
 urlpatterns = [
     # The home page is the list of cases; it lives in the incidents app but is named at the
     # root so templates and redirects can say `{% url 'home' %}`.
     path("", incident_views.home, name="home"),
     path("admin/", admin.site.urls),
+    # The REST API v1, its schema and docs (cabar_tracker/api_urls.py).
+    path("api/v1/", include("cabar_tracker.api_urls")),
+    # Staff create and revoke their own API token here.
+    path("account/api-token/", api_token_views.api_token, name="api_token"),
+    # Login, logout and password change for staff (templates in templates/registration/).
+    path("accounts/", include("django.contrib.auth.urls")),
+    # The staff side: data entry, review, history (cabar_tracker/staff_urls.py).
+    path("staff/", include("cabar_tracker.staff_urls")),
+    # set_language (POST) stores the reader's choice in a cookie; URLs stay the same in
+    # every language, so a shared link opens in whatever language the reader has chosen.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("incidents.urls")),
     path("", include("people.urls")),
 ]

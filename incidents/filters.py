@@ -9,26 +9,55 @@ match for a reader who may not see it, or a count would reveal it.
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 
 from people.models import Organization, Person
 
 from .models import (
+    Allegation,
     AllegationKind,
     Detention,
+    DetentionRole,
     DisputeStatus,
     Incident,
     IncidentKind,
     Location,
+    LocationKind,
     Outcome,
     Situation,
+    Source,
+    SourceKind,
     Statement,
     StatementKind,
     Verification,
 )
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date and time, converted to UTC. PostgreSQL refuses offsets beyond
+    ±15:59 ("2024-05-01T00:00-20:48" is valid ISO 8601 and would be a server error), and a
+    time near the end of the calendar may not convert at all: both are invalid input."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 def _user(filterset: django_filters.FilterSet):
@@ -62,6 +91,9 @@ class IncidentFilter(django_filters.FilterSet):
     )
     situation = django_filters.ModelMultipleChoiceFilter(
         queryset=visible_situations,
+        # The filter compares the chosen situations' `to_field_name` value to `field_name`:
+        # with the bare foreign key it would compare a slug to an id and fail.
+        field_name="situation__slug",
         to_field_name="slug",
         label=_("Situation"),
         help_text=_("Slug of a situation; repeat for several."),
@@ -93,7 +125,7 @@ class IncidentFilter(django_filters.FilterSet):
     verification = django_filters.MultipleChoiceFilter(
         choices=Verification.choices, label=_("Verification status")
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UtcIsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         label=_("Updated since"),
@@ -111,6 +143,12 @@ class IncidentFilter(django_filters.FilterSet):
             "reported_detained_count": _("Number detained"),
         },
         label=_("Sort by"),
+    )
+    # One incident by its slug: the case page's "this case as CSV / JSON" links use it.
+    slug = django_filters.CharFilter(
+        field_name="slug",
+        label=_("Incident"),
+        help_text=_("Slug of one incident, e.g. to export a single case."),
     )
 
     class Meta:
@@ -184,9 +222,21 @@ class StatementFilter(django_filters.FilterSet):
         to_field_name="slug",
         label=_("About incident"),
     )
-    date_after = django_filters.DateFilter(field_name="said_on", lookup_expr="gte")
-    date_before = django_filters.DateFilter(field_name="said_on", lookup_expr="lte")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    date_after = django_filters.DateFilter(
+        field_name="said_on",
+        lookup_expr="gte",
+        help_text=_("Statements made on or after this date (YYYY-MM-DD)."),
+    )
+    date_before = django_filters.DateFilter(
+        field_name="said_on",
+        lookup_expr="lte",
+        help_text=_("Statements made on or before this date (YYYY-MM-DD)."),
+    )
+    updated_since = UtcIsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text=_("ISO 8601 date and time; only statements changed since then."),
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("said_on", "date"), ("updated_at", "updated")), label=_("Sort by")
     )
@@ -201,3 +251,186 @@ class StatementFilter(django_filters.FilterSet):
             return queryset
         named = Person.objects.searchable_by(_user(self)).matching_name(value)
         return queryset.filter(Q(text__icontains=value) | Q(speaker_person__in=named))
+
+
+# --- filters of the other resources (shared with their pages as they come) ------------------
+
+
+class IncidentApiFilter(IncidentFilter):
+    """IncidentFilter as the API offers it: the same filters plus `search`, the name API
+    clients expect, as an alias of `q` (same matching, same visibility)."""
+
+    search = django_filters.CharFilter(
+        method="filter_text", label=_("Search"), help_text=_("The same as q.")
+    )
+
+
+# The schema generator cannot type a filter whose queryset depends on the request; a
+# situation is named by its slug.
+extend_schema_field({"type": "string", "description": "Slug of a situation; repeat for several."})(
+    IncidentApiFilter.base_filters["situation"]
+)
+
+
+class StatementApiFilter(StatementFilter):
+    """StatementFilter plus `search`, an alias of `q` (see IncidentApiFilter)."""
+
+    search = django_filters.CharFilter(
+        method="filter_text", label=_("Search"), help_text=_("The same as q.")
+    )
+
+
+class DetentionFilter(django_filters.FilterSet):
+    incident = django_filters.ModelChoiceFilter(
+        queryset=lambda request: Incident.objects.visible_to(getattr(request, "user", None)),
+        to_field_name="slug",
+        label=_("Incident"),
+        help_text=_("Slug of the incident."),
+    )
+    person = django_filters.ModelChoiceFilter(
+        # searchable_by: a withheld identity cannot be singled out by its slug either.
+        queryset=lambda request: Person.objects.searchable_by(getattr(request, "user", None)),
+        to_field_name="slug",
+        label=_("Person"),
+        help_text=_("Slug of the person detained."),
+    )
+    role = django_filters.MultipleChoiceFilter(
+        choices=DetentionRole.choices, label=_("Role"), help_text=_("Repeat for several.")
+    )
+    outcome = django_filters.MultipleChoiceFilter(
+        choices=Outcome.choices, label=_("Outcome"), help_text=_("Repeat for several.")
+    )
+    citizenship = django_filters.MultipleChoiceFilter(
+        choices=list(countries),
+        field_name="person__citizenship",
+        label=_("Citizenship"),
+        help_text=_("ISO 3166 country code of the person's citizenship, e.g. KG."),
+    )
+    allegation = django_filters.MultipleChoiceFilter(
+        choices=AllegationKind.choices,
+        method="filter_allegation",
+        label=_("Allegation"),
+        help_text=_("Detentions with an allegation of this kind; repeat for several."),
+    )
+    date_after = django_filters.DateFilter(
+        field_name="detained_on",
+        lookup_expr="gte",
+        label=_("Detained from"),
+        help_text=_("Detained on or after this date (YYYY-MM-DD)."),
+    )
+    date_before = django_filters.DateFilter(
+        field_name="detained_on",
+        lookup_expr="lte",
+        label=_("Detained until"),
+        help_text=_("Detained on or before this date (YYYY-MM-DD)."),
+    )
+    updated_since = UtcIsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        label=_("Updated since"),
+        help_text=_("ISO 8601 date and time; only records changed since then."),
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("detained_on", "detained"), ("updated_at", "updated")),
+        field_labels={"detained_on": _("Date detained"), "updated_at": _("Last update")},
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = Detention
+        fields = []
+
+    def filter_allegation(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        if not value:
+            return queryset
+        alleged = Allegation.objects.filter(kind__in=value).values("detention_id")
+        return queryset.filter(pk__in=alleged)
+
+
+class LocationFilter(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(
+        choices=LocationKind.choices, label=_("Kind"), help_text=_("Repeat for several.")
+    )
+    country = django_filters.ChoiceFilter(
+        choices=list(countries),
+        label=_("Country"),
+        help_text=_("ISO 3166 country code, e.g. KZ."),
+    )
+    within = django_filters.ModelChoiceFilter(
+        queryset=Location.objects.all(),
+        to_field_name="slug",
+        method="filter_within",
+        label=_("Within"),
+        help_text=_("Slug of a place: that place and every place inside it."),
+    )
+
+    class Meta:
+        model = Location
+        fields = []
+
+    def filter_within(self, queryset: QuerySet, name: str, value: Location | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(path__startswith=value.path)
+
+
+class SourceFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_text",
+        label=_("Search"),
+        help_text=_("Words in the title, the publisher or the address."),
+    )
+    search = django_filters.CharFilter(
+        method="filter_text", label=_("Search"), help_text=_("The same as q.")
+    )
+    kind = django_filters.MultipleChoiceFilter(
+        choices=SourceKind.choices, label=_("Kind"), help_text=_("Repeat for several.")
+    )
+    language = django_filters.CharFilter(
+        label=_("Language"), help_text=_("ISO 639 code of the source's language, e.g. ru.")
+    )
+    updated_since = UtcIsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        label=_("Updated since"),
+        help_text=_("ISO 8601 date and time; only records changed since then."),
+    )
+
+    class Meta:
+        model = Source
+        fields = []
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(title__icontains=value) | Q(publisher__icontains=value) | Q(url__icontains=value)
+        )
+
+
+class SituationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_text",
+        label=_("Search"),
+        help_text=_("Words in the title or the summary."),
+    )
+    search = django_filters.CharFilter(
+        method="filter_text", label=_("Search"), help_text=_("The same as q.")
+    )
+    updated_since = UtcIsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        label=_("Updated since"),
+        help_text=_("ISO 8601 date and time; only records changed since then."),
+    )
+
+    class Meta:
+        model = Situation
+        fields = []
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(summary__icontains=value))

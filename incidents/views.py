@@ -13,6 +13,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import F, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -21,8 +22,10 @@ from django.shortcuts import get_object_or_404, render
 from cabar_tracker.publishing import can_see_unpublished
 from people.models import Person
 
+from .facets import summarize
 from .models import (
     Allegation,
+    CoordinatePrecision,
     Detention,
     Incident,
     IncidentEvent,
@@ -44,7 +47,9 @@ NEWEST_FIRST = (F("start_date").desc(nulls_last=True), F("pk").desc())
 
 
 def attach_place_labels(locations: Iterable[Location | None]) -> None:
-    """Set `place_label` ("Shymkent, Turkestan Region, Kazakhstan") on each location.
+    """Set `place_label` ("Shymkent, Turkestan Region, Kazakhstan") on each location, and
+    `mapped_place`: the nearest of the place and its ancestors that has coordinates (or None),
+    which `map_point` shows.
 
     One query for all of them, whatever their number: the ancestors' ids are read from each
     location's `path`, so a list page does not issue a query per row to name the country.
@@ -52,11 +57,20 @@ def attach_place_labels(locations: Iterable[Location | None]) -> None:
     locations = [location for location in locations if location is not None]
     ancestor_ids = {pk: _ancestor_ids(location) for pk, location in enumerate(locations)}
     wanted = {pk for ids in ancestor_ids.values() for pk in ids}
-    names = dict(Location.objects.filter(pk__in=wanted).values_list("pk", "name")) if wanted else {}
+    ancestors = (
+        Location.objects.filter(pk__in=wanted)
+        .only("name", "latitude", "longitude", "coordinate_precision")
+        .in_bulk()
+        if wanted
+        else {}
+    )
     for index, location in enumerate(locations):
         # Most precise first, as a postal address reads.
-        parents = [names[pk] for pk in reversed(ancestor_ids[index]) if pk in names]
-        location.place_label = ", ".join([location.name, *parents])
+        parents = [ancestors[pk] for pk in reversed(ancestor_ids[index]) if pk in ancestors]
+        location.place_label = ", ".join([location.name, *(parent.name for parent in parents)])
+        location.mapped_place = next(
+            (place for place in [location, *parents] if place.has_coordinates), None
+        )
 
 
 def _ancestor_ids(location: Location) -> list[int]:
@@ -124,6 +138,42 @@ def build_timeline(
         return (False, entry.date.value, 0)
 
     return sorted(entries, key=sort_key)
+
+
+# How far the case map zooms in, by how precise the place's coordinates are.
+MAP_ZOOM = {
+    CoordinatePrecision.EXACT: 14,
+    CoordinatePrecision.APPROXIMATE: 11,
+    CoordinatePrecision.CITY: 10,
+    CoordinatePrecision.REGION: 7,
+    CoordinatePrecision.COUNTRY: 4,
+}
+
+
+def map_point(location: Location) -> dict | None:
+    """What the case map shows: the place, or else the nearest place it is inside that has
+    coordinates (a checkpoint without coordinates shows its country), or None.
+
+    No query when `attach_place_labels` has run on the location (it finds the place on its
+    way); else one, and only when the place itself has no coordinates.
+    """
+    if hasattr(location, "mapped_place"):
+        mapped = location.mapped_place
+    elif location.has_coordinates:
+        mapped = location
+    else:
+        ancestors = reversed(list(location.ancestors()))
+        mapped = next((place for place in ancestors if place.has_coordinates), None)
+    if mapped is None:
+        return None
+    return {
+        "latitude": float(mapped.latitude),
+        "longitude": float(mapped.longitude),
+        "zoom": MAP_ZOOM.get(mapped.coordinate_precision, 8),
+        "name": mapped.name,
+        "precision": str(mapped.get_coordinate_precision_display() or ""),
+        "is_exact_place": mapped.pk == location.pk,
+    }
 
 
 # --- object helpers: fetch for a user, or 404 ----------------------------------------------
@@ -247,18 +297,25 @@ def incident_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "incident": incident,
         "timeline": timeline,
         "for_staff": can_see_unpublished(request.user),
+        "permalink": request.build_absolute_uri(incident.get_absolute_url()),
+        "map_point": map_point(incident.location),
+        "map_tile_url": settings.MAP_TILE_URL,
+        "map_tile_attribution": settings.MAP_TILE_ATTRIBUTION,
     }
     return render(request, "incidents/incident_detail.html", context)
 
 
 def situation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     situation = get_situation_for(request.user, slug)
-    page = incident_page(
-        request, Incident.objects.visible_to(request.user).filter(situation=situation)
-    )
-    return render(
-        request, "incidents/situation_detail.html", {"situation": situation, "page": page}
-    )
+    incidents = Incident.objects.visible_to(request.user).filter(situation=situation)
+    page = incident_page(request, incidents)
+    context = {
+        "situation": situation,
+        "page": page,
+        # The case list's counting rule (incidents.facets): reported or named, the larger.
+        "counts": summarize(incidents, request.user),
+    }
+    return render(request, "incidents/situation_detail.html", context)
 
 
 def location_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -267,7 +324,13 @@ def location_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # cities' and checkpoints' incidents).
     incidents = Incident.objects.visible_to(request.user).in_location(location)
     page = incident_page(request, incidents)
-    context = {"location": location, "ancestors": location.ancestors(), "page": page}
+    context = {
+        "location": location,
+        "ancestors": location.ancestors(),
+        "page": page,
+        # The case list's counting rule (incidents.facets): reported or named, the larger.
+        "counts": summarize(incidents, request.user),
+    }
     return render(request, "incidents/location_detail.html", context)
 
 

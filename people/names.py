@@ -101,7 +101,8 @@ def transliterate(name: str) -> str:
     letters = []
     for char in name:
         lower = char.lower()
-        latin = CYRILLIC_TO_LATIN.get(lower) or LATIN_SPECIAL.get(lower)
+        # Look up with `in`, not `or`: ь and ъ map to "" and must be dropped, not kept.
+        latin = CYRILLIC_TO_LATIN[lower] if lower in CYRILLIC_TO_LATIN else LATIN_SPECIAL.get(lower)
         if latin is None:
             letters.append(char)
             continue

@@ -2,6 +2,7 @@
 superuser is its `admin_user` / `admin_client`."""
 
 import pytest
+from django.utils import translation
 
 from tests.factories import StaffUserFactory
 
@@ -21,3 +22,11 @@ def staff_client(client, staff_user):
 def fast_password_hashing(settings):
     # Hashing a password the production way takes ~0.2 s; tests only need it to work.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def english_by_default():
+    # A test that switches to Russian must not leave it on for the next test.
+    translation.activate("en")
+    yield
+    translation.activate("en")

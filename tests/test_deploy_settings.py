@@ -25,6 +25,8 @@ LOOSENING = (
     "SECURE_HSTS_PRELOAD",
     "SECURE_PROXY_SSL_HEADER_ENABLED",
     "STATIC_MANIFEST",
+    # Set by the browser tests' conftest for Playwright; never in production.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 

@@ -154,11 +154,18 @@ def test_it_marks_the_page_language_and_links_home(client):
     assert 'href="/static/css/site.css"' in page
 
 
-def test_it_shows_the_admin_link_to_staff_only(client, staff_user):
-    admin_url = reverse("admin:index")
-    assert admin_url not in text(client.get(reverse("home")))
+def test_it_shows_the_staff_desk_to_staff_and_the_admin_to_superusers_only(
+    client, staff_user, admin_user
+):
+    staff_url, admin_url = reverse("staff:dashboard"), reverse("admin:index")
+    page = text(client.get(reverse("home")))
+    assert staff_url not in page and admin_url not in page
 
     client.force_login(staff_user)
+    page = text(client.get(reverse("home")))
+    assert staff_url in page and admin_url not in page
+
+    client.force_login(admin_user)
     assert admin_url in text(client.get(reverse("home")))
 
 

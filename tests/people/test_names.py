@@ -109,3 +109,8 @@ def test_it_drops_diacritics_from_latin_names():
 )
 def test_it_detects_the_script_of_a_name(name, script):
     assert detect_script(name) == script
+
+
+def test_soft_and_hard_signs_are_dropped():
+    assert name_key("Торогельдиев") == name_key("Torogeldiev")
+    assert name_key("Подъячев") == name_key("Podyachev")

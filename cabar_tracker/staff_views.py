@@ -1,0 +1,35 @@
+"""The staff dashboard: what waits for this user, and where to go next."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from incidents.models import Detention, FollowUpAction, Incident, Statement
+from people.models import Person
+
+from .publishing import PublicationState
+from .staff import staff_required
+
+
+@staff_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    waiting = PublicationState.IN_REVIEW
+    counts = {
+        "incidents_in_review": Incident.objects.not_archived()
+        .filter(publication_state=waiting)
+        .count(),
+        "detentions_in_review": Detention.objects.not_archived()
+        .filter(publication_state=waiting)
+        .count(),
+        "persons_in_review": Person.objects.not_archived()
+        .filter(publication_state=waiting)
+        .count(),
+        "statements_in_review": Statement.objects.not_archived()
+        .filter(publication_state=waiting)
+        .count(),
+        "drafts": Incident.objects.not_archived()
+        .filter(publication_state=PublicationState.DRAFT)
+        .count(),
+    }
+    counts["next_steps_due"] = FollowUpAction.objects.next_steps_due(timezone.localdate()).count()
+    return render(request, "staff/dashboard.html", {"counts": counts})

@@ -1,0 +1,687 @@
+"""Bulk import of detentions from CSV, in the columns of the detentions export.
+
+The format is the detentions CSV that `incidents.exports` writes and documents (the "About the
+data" page lists its columns): one row per detention, with its incident's key columns. A file
+exported by staff can be edited and imported back; a hand-made file needs only the columns it
+uses, and at least `incident_slug` and `person_name` (either may be empty in a row).
+
+How a row finds its records:
+
+- incident: by `incident_slug`; an unknown slug, or an empty one, creates an incident from
+  `incident_title`, `incident_kind`, `place_slug` (and the start date if given). With an empty
+  slug, an existing incident with the same title, place and date is reused, so importing the
+  same file twice does not create it twice. An existing incident is never changed.
+- person: by `person_slug` if it is known (the row's name must then be one of that person's
+  names); else by the same normalized name (any script, see `people.names.name_key`) and the
+  same citizenship; else a new person. An existing person is never changed, except that
+  `person_identity_withheld=true` withholds the identity: the import can make a record more
+  private, never less.
+- detention: one per incident and person (a database constraint); an existing one is
+  updated with the row's values, for the columns the file has.
+- sources: by URL, created (title = the URL) when new; added to the detention, never removed.
+- allegations: the kinds listed are added when missing, never removed (an allegation may
+  carry who alleged it and in which statement, which the file does not hold).
+
+Every row is checked before anything is kept: the import runs in one transaction, calls
+`full_clean()` on each record, and rolls everything back if any row has an error, so a file
+imports completely or not at all. Records it creates are drafts, and their history names the
+importing user.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import re
+import secrets
+from collections.abc import Iterable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, models, transaction
+from django.utils import translation
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from cabar_tracker.publishing import PublicationState
+from people.models import Person, Sex
+from people.names import name_key, transliterate
+
+from .exports import DETENTION_ROW_COLUMNS
+from .models import (
+    Allegation,
+    AllegationKind,
+    Detention,
+    DetentionRole,
+    Incident,
+    IncidentKind,
+    Location,
+    Outcome,
+    Source,
+)
+from .partial_dates import DatePrecision
+
+# Export columns that are derived or descriptive and so are read from no file.
+NOT_IMPORTED_COLUMNS = frozenset({"days_in_custody"})
+COLUMNS = [column.name for column in DETENTION_ROW_COLUMNS]
+IMPORTED_COLUMNS = [name for name in COLUMNS if name not in NOT_IMPORTED_COLUMNS]
+REQUIRED_COLUMNS = ("incident_slug", "person_name")
+
+# The models the import writes, in the order its summary lists them.
+IMPORTED_MODELS = (Incident, Person, Detention, Source, Allegation)
+
+# Which column to blame for a model's validation error on a field.
+INCIDENT_FIELD_COLUMNS = {
+    "title": "incident_title",
+    "slug": "incident_slug",
+    "kind": "incident_kind",
+    "start_date": "incident_start_date",
+    "start_date_precision": "incident_start_date_precision",
+    "location": "place_slug",
+}
+PERSON_FIELD_COLUMNS = {
+    "name": "person_name",
+    "name_native": "person_name_native",
+    "slug": "person_slug",
+    "citizenship": "person_citizenship",
+    "sex": "person_sex",
+    "birth_year": "person_birth_year",
+}
+DETENTION_FIELD_COLUMNS = {
+    "role": "role",
+    "detained_on": "detained_on",
+    "detained_on_precision": "detained_on_precision",
+    "released_on": "released_on",
+    "released_on_precision": "released_on_precision",
+    "custody_location": "custody_place_slug",
+    "release_location": "release_place_slug",
+    "outcome": "outcome",
+    "charges": "charges",
+    "details": "details",
+}
+
+# The detention fields a row sets, by the column (or date column) that carries them.
+DETENTION_COLUMN_FIELDS = {
+    "role": ["role"],
+    "detained_on": ["detained_on", "detained_on_precision"],
+    "released_on": ["released_on", "released_on_precision"],
+    "custody_place_slug": ["custody_location_id"],
+    "release_place_slug": ["release_location_id"],
+    "outcome": ["outcome"],
+    "charges": ["charges"],
+    "details": ["details"],
+}
+
+# "2022", "2022-01" or "2022-01-07": the form of the date says how precisely it is known.
+DATE_FORMS = [
+    (re.compile(r"^(\d{4})$"), DatePrecision.YEAR),
+    (re.compile(r"^(\d{4})-(\d{1,2})$"), DatePrecision.MONTH),
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), DatePrecision.DAY),
+]
+# Precisions a date of each form may declare: an exact day may be "around" that day.
+PRECISIONS_OF_FORM = {
+    DatePrecision.YEAR: {DatePrecision.YEAR},
+    DatePrecision.MONTH: {DatePrecision.MONTH},
+    DatePrecision.DAY: {DatePrecision.DAY, DatePrecision.APPROXIMATE},
+}
+TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes"}, {"false", "0", "no", ""}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem, at a row of the file (the header is row 1) and a column (None: the row)."""
+
+    row: int
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = _("row %(row)s") % {"row": self.row}
+        if self.column:
+            where += ", " + _("column %(column)s") % {"column": self.column}
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    dry_run: bool = False
+    errors: list[RowError] = field(default_factory=list)
+    created: dict[type[models.Model], int] = field(default_factory=dict)
+    updated: dict[type[models.Model], int] = field(default_factory=dict)
+    unchanged_detentions: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def add_error(self, row: int, column: str | None, message: str) -> None:
+        self.errors.append(RowError(row, column, str(message)))
+
+    def count(self, model: type[models.Model], *, created: bool) -> None:
+        counts = self.created if created else self.updated
+        counts[model] = counts.get(model, 0) + 1
+
+    def summary(self) -> list[tuple[str, int, int]]:
+        """(records, created, updated) per model, in a fixed order."""
+        return [
+            (
+                str(model._meta.verbose_name_plural),
+                self.created.get(model, 0),
+                self.updated.get(model, 0),
+            )
+            for model in IMPORTED_MODELS
+        ]
+
+
+class _RowFailed(Exception):
+    """A row has an error: undo what the row wrote so far (its savepoint) and go on."""
+
+
+def import_detentions(*, lines: Iterable[str], user=None, dry_run: bool = False) -> ImportReport:
+    """Import the detentions of a CSV file (text lines, e.g. an open file or a StringIO).
+
+    All or nothing: when any row has an error, or on a dry run, nothing is kept, and the
+    report lists every error found with its row and column. `user` is recorded in the
+    history of what is written.
+    """
+    report = ImportReport(dry_run=dry_run)
+    reader = csv.DictReader(lines)
+    try:
+        # Spreadsheets sometimes pad the names of the columns with spaces.
+        header = [name.strip() for name in reader.fieldnames or []]
+        reader.fieldnames = header
+    except csv.Error as error:
+        report.add_error(1, None, _("The file is not readable CSV: %(error)s") % {"error": error})
+        return report
+    if not _check_header(header, report):
+        return report
+    try:
+        rows = [(index + 2, row) for index, row in enumerate(reader)]
+    except csv.Error as error:
+        report.add_error(
+            reader.line_num, None, _("The file is not readable CSV: %(error)s") % {"error": error}
+        )
+        return report
+
+    importer = _Importer(header, report, user)
+    with transaction.atomic():
+        for number, row in rows:
+            cells = {name: (value or "").strip() for name, value in row.items() if name}
+            if None in row:
+                report.add_error(number, None, _("The row has more cells than the header."))
+                continue
+            if not any(cells.values()):
+                continue  # Spreadsheets leave blank lines at the end; they are not rows.
+            report.rows += 1
+            try:
+                with transaction.atomic():
+                    importer.import_row(number, cells)
+            except _RowFailed:
+                pass
+        if report.errors or dry_run:
+            transaction.set_rollback(True)
+    if not report.rows and not report.errors:
+        report.add_error(2, None, _("The file has no rows to import."))
+    return report
+
+
+def _date_form(text: str) -> tuple[str | None, list[int]]:
+    """The precision a date's form gives ("2022-01" is a month) and its numbers."""
+    for pattern, form in DATE_FORMS:
+        match = pattern.match(text)
+        if match:
+            return form, [int(part) for part in match.groups()]
+    return None, []
+
+
+def _public_labels(citizenship: str) -> set[str]:
+    """The neutral labels an export shows instead of a withheld name, in English and in the
+    current language: a file exported by an anonymous reader holds these, not names."""
+    labels = set()
+    for language in ("en", None):
+        with translation.override(language) if language else nullcontext():
+            labels |= {str(Person(citizenship=citizenship).public_label), _("Person withheld")}
+    return labels
+
+
+def _check_header(header: list[str], report: ImportReport) -> bool:
+    if not header:
+        report.add_error(1, None, _("The file is empty: the first row must name the columns."))
+        return False
+    seen = set()
+    for name in header:
+        if name in seen:
+            report.add_error(1, name, _("This column appears twice."))
+        elif name not in COLUMNS:
+            report.add_error(
+                1, name, _("Unknown column. Use the columns of the detentions export.")
+            )
+        seen.add(name)
+    for name in REQUIRED_COLUMNS:
+        if name not in seen:
+            report.add_error(1, name, _("This column is required (its cells may be empty)."))
+    return not report.errors
+
+
+class _Importer:
+    """Imports one row at a time into the open transaction, recording errors in the report."""
+
+    def __init__(self, header: list[str], report: ImportReport, user):
+        self.columns = set(header)
+        self.report = report
+        self.user = user if user is not None and user.is_authenticated else None
+        self.places: dict[str, Location] = {}
+        self.detentions_seen: dict[tuple[int, int], int] = {}
+
+    # --- one row ---------------------------------------------------------------------------
+
+    def import_row(self, number: int, cells: dict[str, str]) -> None:
+        self.number, self.cells, self.row_failed = number, cells, False
+        values = self._parse_detention_values()
+        allegation_kinds = self._parse_allegations()
+        source_urls = self._parse_source_urls()
+        incident = self._incident()
+        person = self._person()
+        if self.row_failed or incident is None or person is None:
+            raise _RowFailed
+        first_row = self.detentions_seen.get((incident.pk, person.pk))
+        if first_row is not None:
+            self._fail(
+                None,
+                _("Row %(row)s already imports this person in this incident.") % {"row": first_row},
+            )
+        detention, status = self._save_detention(incident, person, values)
+        linked = {source.pk for source in detention.sources.all()}
+        new_sources = [s for s in map(self._source, source_urls) if s.pk not in linked]
+        if new_sources:
+            detention.sources.add(*new_sources)
+        added_allegations = self._add_allegations(detention, allegation_kinds)
+        if self.row_failed:
+            raise _RowFailed
+        # Only rows that succeed count: a failed row's records are rolled back, and their
+        # ids may be handed out again.
+        self.detentions_seen[(incident.pk, person.pk)] = number
+        if status == "created":
+            self.report.count(Detention, created=True)
+        elif status == "updated" or new_sources or added_allegations:
+            self.report.count(Detention, created=False)
+        else:
+            self.report.unchanged_detentions += 1
+
+    def _error(self, column: str | None, message: str) -> None:
+        self.report.add_error(self.number, column, message)
+        self.row_failed = True
+
+    def _fail(self, column: str | None, message: str):
+        self._error(column, message)
+        raise _RowFailed
+
+    def _cell(self, column: str) -> str:
+        return self.cells.get(column, "")
+
+    # --- parsing cells ---------------------------------------------------------------------
+
+    def _choice(self, column: str, choices: type[models.TextChoices], default: str = ""):
+        value = self._cell(column)
+        if not value:
+            return default
+        if value not in choices.values:
+            self._error(
+                column,
+                _("“%(value)s” is not one of: %(choices)s.")
+                % {"value": value, "choices": ", ".join(choices.values)},
+            )
+            return default
+        return value
+
+    def _date(self, column: str) -> tuple[datetime.date | None, str]:
+        """A partial date and its precision, from the column and its `_precision` column."""
+        text, precision_column = self._cell(column), f"{column}_precision"
+        declared = self._cell(precision_column)
+        if declared and declared not in DatePrecision.values:
+            self._error(
+                precision_column,
+                _("“%(value)s” is not one of: %(choices)s.")
+                % {"value": declared, "choices": ", ".join(DatePrecision.values)},
+            )
+            return None, ""
+        if not text:
+            if declared:
+                self._error(column, _("A precision is given but no date."))
+            return None, ""
+        form, parts = _date_form(text)
+        if form is None:
+            self._error(
+                column,
+                _("“%(value)s” is not a date: write 2022-01-07, 2022-01 or 2022.")
+                % {"value": text},
+            )
+            return None, ""
+        try:
+            value = datetime.date(parts[0], *(parts[1:] + [1] * (3 - len(parts))))
+        except ValueError:
+            self._error(column, _("“%(value)s” is not a real date.") % {"value": text})
+            return None, ""
+        if declared and declared not in PRECISIONS_OF_FORM[form]:
+            self._error(
+                precision_column,
+                _("The date “%(date)s” is known to the %(form)s, not “%(precision)s”.")
+                % {"date": text, "form": form, "precision": declared},
+            )
+            return None, ""
+        return value, declared or form
+
+    def _place(self, column: str) -> Location | None:
+        slug = self._cell(column)
+        if not slug:
+            return None
+        if slug not in self.places:
+            self.places[slug] = Location.objects.filter(slug=slug).first()
+        if self.places[slug] is None:
+            self._error(column, _("No place has the slug “%(slug)s”.") % {"slug": slug})
+        return self.places[slug]
+
+    def _parse_detention_values(self) -> dict[str, object]:
+        """The detention's fields from the columns the file has."""
+        values: dict[str, object] = {}
+        if "role" in self.columns:
+            values["role"] = self._choice("role", DetentionRole, DetentionRole.DETAINEE)
+        if "outcome" in self.columns:
+            values["outcome"] = self._choice("outcome", Outcome, Outcome.UNKNOWN)
+        for column in ("detained_on", "released_on"):
+            if column in self.columns:
+                values[column], values[f"{column}_precision"] = self._date(column)
+        for column, field_name in (
+            ("custody_place_slug", "custody_location"),
+            ("release_place_slug", "release_location"),
+        ):
+            if column in self.columns:
+                values[field_name] = self._place(column)
+        for column in ("charges", "details"):
+            if column in self.columns:
+                values[column] = self._cell(column)
+        return values
+
+    def _parse_allegations(self) -> list[str]:
+        kinds = [kind.strip() for kind in self._cell("allegations").split(";") if kind.strip()]
+        unknown = [kind for kind in kinds if kind not in AllegationKind.values]
+        if unknown:
+            self._error(
+                "allegations",
+                _("Unknown allegation kind(s): %(kinds)s. Use: %(choices)s.")
+                % {"kinds": ", ".join(unknown), "choices": ", ".join(AllegationKind.values)},
+            )
+        return list(dict.fromkeys(kind for kind in kinds if kind in AllegationKind.values))
+
+    def _parse_source_urls(self) -> list[str]:
+        urls = list(dict.fromkeys(self._cell("source_urls").split()))
+        validate = URLValidator(schemes=["http", "https"])
+        good = []
+        for url in urls:
+            try:
+                validate(url)
+            except ValidationError:
+                self._error("source_urls", _("“%(url)s” is not a web address.") % {"url": url})
+                continue
+            good.append(url)
+        return good
+
+    # --- finding or creating records -------------------------------------------------------
+
+    def _incident(self) -> Incident | None:
+        slug = self._cell("incident_slug")
+        title = self._cell("incident_title")
+        kind = self._choice("incident_kind", IncidentKind)
+        start_date, start_precision = self._date("incident_start_date")
+        place = self._place("place_slug")
+        if slug:
+            incident = Incident.objects.filter(slug=slug).first()
+            if incident is not None:
+                if incident.archived_at is not None:
+                    self._error(
+                        "incident_slug",
+                        _("The incident “%(slug)s” is archived; restore it first.")
+                        % {"slug": slug},
+                    )
+                    return None
+                return incident
+        missing = [
+            column
+            for column, value in (
+                ("incident_title", title),
+                ("incident_kind", kind),
+                ("place_slug", place),
+            )
+            if not value
+        ]
+        for column in missing:
+            if not self._cell(column):  # An invalid value has had its own message.
+                self._error(
+                    column,
+                    _("Needed to create the incident, which is not known by its slug.")
+                    if slug
+                    else _("Needed to create the incident: no incident slug is given."),
+                )
+        if missing or self.row_failed:
+            return None
+        if not slug:
+            existing = (
+                Incident.objects.not_archived()
+                .filter(title=title, location=place, start_date=start_date)
+                .first()
+            )
+            if existing is not None:
+                return existing
+        incident = Incident(
+            slug=slug or self._unique_slug(Incident, slugify(transliterate(title))[:80]),
+            title=title,
+            kind=kind,
+            location=place,
+            start_date=start_date,
+            start_date_precision=start_precision,
+            publication_state=PublicationState.DRAFT,
+        )
+        self._save(incident, INCIDENT_FIELD_COLUMNS, "incident_slug")
+        self.report.count(Incident, created=True)
+        return incident
+
+    def _person(self) -> Person | None:
+        slug, name = self._cell("person_slug"), self._cell("person_name")
+        native = self._cell("person_name_native")
+        citizenship = self._cell("person_citizenship").upper()
+        if citizenship and citizenship not in countries:
+            self._error(
+                "person_citizenship",
+                _("“%(value)s” is not an ISO 3166 country code such as KG or KZ.")
+                % {"value": citizenship},
+            )
+        withheld = self._cell("person_identity_withheld").lower()
+        if withheld not in TRUE_WORDS | FALSE_WORDS:
+            self._error("person_identity_withheld", _("Write true or false."))
+        person = None
+        if slug:
+            person = Person.objects.filter(slug=slug).first()
+            if person is not None and name and not self._is_named(person, name):
+                self._error(
+                    "person_name",
+                    _("The person “%(slug)s” is %(name)s, not %(given)s.")
+                    % {"slug": slug, "name": person.name, "given": name},
+                )
+                return None
+        if person is None:
+            if not name:
+                self._error("person_name", _("A name is needed to find or create the person."))
+                return None
+            if name in _public_labels(citizenship):
+                self._error(
+                    "person_name",
+                    _(
+                        "This is the public label of a withheld identity, not a name. Import "
+                        "a staff export, or give the person's slug."
+                    ),
+                )
+                return None
+            if self.row_failed:
+                return None
+            person = self._person_by_name(name, native, citizenship)
+        if person is not None and person.archived_at is not None:
+            self._error(
+                "person_slug",
+                _("The person “%(slug)s” is archived; restore the record first.")
+                % {"slug": person.slug},
+            )
+            return None
+        if self.row_failed:
+            return None
+        if person is not None:
+            if withheld in TRUE_WORDS and not person.identity_withheld:
+                # Making a record more private is always safe; the reverse needs a review.
+                person.identity_withheld = True
+                self._save(person, PERSON_FIELD_COLUMNS, "person_name")
+                self.report.count(Person, created=False)
+            return person
+        return self._create_person(slug, name, native, citizenship, withheld in TRUE_WORDS)
+
+    def _is_named(self, person: Person, name: str) -> bool:
+        """Whether `name` (any spelling, any script) is one of this person's names."""
+        return Person.objects.filter(pk=person.pk).matching_name(name).exists()
+
+    def _person_by_name(self, name: str, native: str, citizenship: str) -> Person | None:
+        """The one person with exactly this name (normalized) and citizenship, if any."""
+        keys = {name_key(name)} | ({name_key(native)} if native else set())
+        candidates = Person.objects.not_archived().filter(citizenship=citizenship)
+        matches = [
+            person
+            for person in candidates.matching_name(name)
+            if keys & {name_key(person.name), name_key(person.name_native)} - {""}
+        ]
+        if len(matches) > 1:
+            self._error(
+                "person_slug",
+                _("Several persons are named %(name)s (%(slugs)s): give the person's slug.")
+                % {"name": name, "slugs": ", ".join(p.slug for p in matches)},
+            )
+            return None
+        return matches[0] if matches else None
+
+    def _create_person(
+        self, slug: str, name: str, native: str, citizenship: str, withheld: bool
+    ) -> Person:
+        sex = self._choice("person_sex", Sex)
+        birth_year = self._cell("person_birth_year")
+        if birth_year and not birth_year.isdigit():
+            self._fail("person_birth_year", _("Write the year as four digits, e.g. 1985."))
+        if self.row_failed:
+            raise _RowFailed
+        if not slug:
+            # A withheld identity gets a neutral slug: the address of its page must not spell
+            # the name.
+            base = "person" if withheld else slugify(transliterate(name))[:80] or "person"
+            slug = self._unique_slug(Person, base, random_suffix=withheld)
+        person = Person(
+            slug=slug,
+            name=name,
+            name_native=native,
+            citizenship=citizenship,
+            sex=sex,
+            birth_year=int(birth_year) if birth_year else None,
+            identity_withheld=withheld,
+            publication_state=PublicationState.DRAFT,
+        )
+        self._save(person, PERSON_FIELD_COLUMNS, "person_name")
+        self.report.count(Person, created=True)
+        return person
+
+    def _save_detention(
+        self, incident: Incident, person: Person, values: dict
+    ) -> tuple[Detention, str]:
+        """The detention of this person in this incident, created or updated from the row,
+        and which of "created", "updated" or "unchanged" happened."""
+        detention = (
+            Detention.objects.filter(incident=incident, person=person)
+            .prefetch_related("sources", "allegations")
+            .first()
+        )
+        if detention is None:
+            detention = Detention(
+                incident=incident, person=person, publication_state=PublicationState.DRAFT
+            )
+        elif detention.archived_at is not None:
+            self._fail(None, _("This detention is archived; restore it before importing it again."))
+        fields = [
+            name
+            for column, names in DETENTION_COLUMN_FIELDS.items()
+            if column in self.columns
+            for name in names
+        ]
+        before = {name: getattr(detention, name) for name in fields}
+        for name, value in values.items():
+            setattr(detention, name, value)
+        # Compare what would be stored: "January 2022" is stored on a representative day.
+        detention.normalize_dates()
+        if detention.pk is None:
+            self._save(detention, DETENTION_FIELD_COLUMNS, None)
+            return detention, "created"
+        if any(getattr(detention, name) != before[name] for name in fields):
+            self._save(detention, DETENTION_FIELD_COLUMNS, None)
+            return detention, "updated"
+        return detention, "unchanged"
+
+    def _source(self, url: str) -> Source:
+        source = Source.objects.filter(url=url).first()
+        if source is None:
+            source = Source(url=url, title=url[:400], publication_state=PublicationState.DRAFT)
+            self._save(source, {"url": "source_urls", "title": "source_urls"}, "source_urls")
+            self.report.count(Source, created=True)
+        return source
+
+    def _add_allegations(self, detention: Detention, kinds: list[str]) -> int:
+        """Add the allegations of these kinds the detention lacks; how many were added."""
+        present = {allegation.kind for allegation in detention.allegations.all()}
+        missing = [kind for kind in kinds if kind not in present]
+        for kind in missing:
+            allegation = Allegation(detention=detention, kind=kind)
+            self._save(allegation, {"kind": "allegations"}, "allegations")
+            self.report.count(Allegation, created=True)
+        return len(missing)
+
+    # --- saving ----------------------------------------------------------------------------
+
+    def _save(self, record: models.Model, columns: dict[str, str], other: str | None) -> None:
+        """full_clean() and save, or record each error at its column and fail the row."""
+        try:
+            record.full_clean()
+        except ValidationError as error:
+            for field_name, messages in error.message_dict.items():
+                column = None if field_name == NON_FIELD_ERRORS else columns.get(field_name, other)
+                for message in messages:
+                    self._error(column, message)
+            raise _RowFailed from None
+        if self.user is not None:
+            record._history_user = self.user  # simple_history reads it; see cabar_tracker.history
+        try:
+            record.save()
+        except IntegrityError as error:
+            # A concurrent write can still break a constraint full_clean() checked.
+            self._fail(other, _("The database refused the row: %(error)s") % {"error": error})
+
+    def _unique_slug(
+        self, model: type[models.Model], base: str, *, random_suffix: bool = False
+    ) -> str:
+        base = base.strip("-") or model._meta.model_name
+        if random_suffix:
+            while True:
+                slug = f"{base}-{secrets.token_hex(4)}"
+                if not model._default_manager.filter(slug=slug).exists():
+                    return slug
+        taken = set(
+            model._default_manager.filter(slug__startswith=base).values_list("slug", flat=True)
+        )
+        slug, number = base, 2
+        while slug in taken:
+            slug, number = f"{base}-{number}", number + 1
+        return slug

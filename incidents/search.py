@@ -1,0 +1,354 @@
+"""Site search: people, incidents, statements, places and organizations for one query.
+
+One function per kind of result, each returning at most `limit` records best first plus
+whether there were more. Every function starts from the reader's visibility rule
+(`Person.objects.searchable_by(user)`, `visible_to(user)`), so a draft or a withheld name is
+never found by the public, whatever matched.
+
+Names cross scripts: persons are found by the normalized key (`matching_name`, any script and
+transliteration) and ranked by `name_similarity`. Spellings the key folding misses ("Ruzakunov"
+for "Ruzakhunov") are caught by a second, fuzzy pass: trigram similarity on PostgreSQL
+(pg_trgm, enabled by people/migrations/0002), and on SQLite a bounded scan for keys sharing
+the query's letter triples, scored in Python. Texts are searched with PostgreSQL full-text
+search (ranked, stemmed) where available, else with a case-insensitive substring match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    TrigramWordSimilarity,
+)
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+
+from people.models import NameKind, Organization, Person, PersonName
+from people.names import name_key_words, name_similarity, transliterate
+
+from .models import Incident, Location, Statement
+from .views import NEWEST_FIRST, _visible_detentions
+
+GROUP_SIZE = 20
+# Persons matched by the key are ranked in Python; at most this many are read to rank.
+NAME_CANDIDATES = 200
+# The fuzzy pass reads at most this many near-misses to score.
+FUZZY_CANDIDATES = 50
+# name_similarity() at or above this counts as a misspelling of the name, not another name:
+# "Ruzakunov" against "Vikram Ruzakhunov" scores 0.89; "Torogeldiev" against it, 0.3.
+FUZZY_THRESHOLD = 0.8
+# pg_trgm word_similarity() at or above this makes a candidate for the Python score above.
+TRIGRAM_THRESHOLD = 0.4
+# The full-text configuration: English stemming for the (mostly English) texts; words in other
+# scripts pass through unstemmed, as with "simple".
+TEXT_SEARCH_CONFIG = "english"
+
+
+@dataclass
+class Group:
+    """Results of one kind: at most GROUP_SIZE records, best first, and whether more matched."""
+
+    records: list[Any] = field(default_factory=list)
+    has_more: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.records)
+
+    def __iter__(self):
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+@dataclass
+class SearchResults:
+    query: str
+    people: Group
+    incidents: Group
+    statements: Group
+    places: Group
+    organizations: Group
+
+    @property
+    def total(self) -> int:
+        return sum(
+            len(group)
+            for group in (
+                self.people,
+                self.incidents,
+                self.statements,
+                self.places,
+                self.organizations,
+            )
+        )
+
+
+def on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _group(rows: list, limit: int) -> Group:
+    """`rows` was read with one more than `limit`, to know whether there are more."""
+    return Group(rows[:limit], has_more=len(rows) > limit)
+
+
+def search(user, query: str, limit: int = GROUP_SIZE) -> SearchResults:
+    query = query.strip()
+    people = search_people(user, query, limit)
+    # Incidents and statements of the persons found, misspellings included: "Ruzakunov"
+    # finds Ruzakhunov's case as well as Ruzakhunov. When more persons match than are
+    # shown, every key match counts instead (without the misspellings).
+    named = None if people.has_more else [person.pk for person in people]
+    return SearchResults(
+        query=query,
+        people=people,
+        incidents=search_incidents(user, query, limit, named=named),
+        statements=search_statements(user, query, limit, named=named),
+        places=search_places(query, limit),
+        organizations=search_organizations(query, limit),
+    )
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+def _letter_triples(query: str) -> list[str]:
+    """The three-letter pieces of the query's key words: "ruzakunov" → ruz, uza, zak, …"""
+    triples: list[str] = []
+    for word in name_key_words(query):
+        for start in range(len(word) - 2):
+            triple = word[start : start + 3]
+            if triple not in triples:
+                triples.append(triple)
+    return triples
+
+
+def _near_misses(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
+    """Persons whose key is close to the query's but does not contain every query word.
+
+    PostgreSQL: pg_trgm's word similarity of the query key to the stored key. Elsewhere: the
+    number of the query's letter triples the key contains, at least half of them, which a
+    plain substring test can count on any database; the best FUZZY_CANDIDATES are scored.
+    """
+    words = name_key_words(query)
+    if not words:
+        return persons.none()
+    query_key = " ".join(words)
+    if on_postgresql():
+        return (
+            persons.annotate(closeness=TrigramWordSimilarity(query_key, "name_key"))
+            .filter(closeness__gte=TRIGRAM_THRESHOLD)
+            .order_by("-closeness", "pk")
+        )
+    triples = _letter_triples(query)
+    if len(triples) < 2:
+        # One or two letters: anything would be "close"; the key match has done its job.
+        return persons.none()
+    hits = sum(
+        (Case(When(name_key__contains=t, then=1), default=0) for t in triples),
+        start=Value(0),
+    )
+    return (
+        persons.annotate(closeness=hits)
+        .filter(closeness__gte=(len(triples) + 1) // 2)
+        .order_by("-closeness", "pk")
+    )
+
+
+def _name_score(person: Person, query: str) -> float:
+    """How well the query matches the best of the person's names (misidentifications are
+    someone else's name, so they do not count)."""
+    names = [person.name, person.name_native]
+    names += [
+        variant.name
+        for variant in person.name_variants.all()
+        if variant.kind != NameKind.MISIDENTIFIED_AS
+    ]
+    return max(name_similarity(query, name) for name in names if name)
+
+
+def search_people(user, query: str, limit: int = GROUP_SIZE) -> Group:
+    """Persons the user may find by name, best match first.
+
+    Four queries: key matches, near misses, and the name variants of both for scoring.
+    """
+    if not name_key_words(query):
+        return Group()
+    searchable = Person.objects.searchable_by(user)
+    variants = PersonName.objects.only("person_id", "name", "kind")
+    matched = list(
+        searchable.matching_name(query)
+        .prefetch_related(Prefetch("name_variants", queryset=variants))
+        .order_by("name", "pk")[:NAME_CANDIDATES]
+    )
+    seen = {person.pk for person in matched}
+    near = list(
+        _near_misses(searchable, query)
+        .exclude(pk__in=seen)
+        .prefetch_related(Prefetch("name_variants", queryset=variants))[:FUZZY_CANDIDATES]
+    )
+    scored = [(_name_score(person, query), person) for person in matched]
+    scored += [
+        (score, person)
+        for person in near
+        if (score := _name_score(person, query)) >= FUZZY_THRESHOLD
+    ]
+    scored.sort(key=lambda pair: (-pair[0], pair[1].name, pair[1].pk))
+    return Group(
+        [person for _score, person in scored[:limit]],
+        has_more=len(scored) > limit or len(matched) == NAME_CANDIDATES,
+    )
+
+
+# --- texts ----------------------------------------------------------------------------------
+
+
+def _full_text(fields: list[tuple[str, str]], query: str):
+    """The (vector, query) pair of PostgreSQL full-text search over weighted fields."""
+    vector = None
+    for name, weight in fields:
+        part = SearchVector(name, weight=weight, config=TEXT_SEARCH_CONFIG)
+        vector = part if vector is None else vector + part
+    return vector, SearchQuery(query, search_type="websearch", config=TEXT_SEARCH_CONFIG)
+
+
+def _spellings(query: str) -> list[str]:
+    """The query as typed and in Latin letters: "Алматы" also looks for "Almaty". SQLite
+    compares only ASCII letters without regard to case, so the Latin form matters there."""
+    spellings = [query]
+    latin = transliterate(query)
+    if latin != query:
+        spellings.append(latin)
+    return spellings
+
+
+def _text_rank(fields: list[str], query: str) -> Case:
+    """Without full-text search, rank by the first field that contains the query in any of
+    its spellings (a title match before a summary match)."""
+    whens = [
+        When(_contains([name], query), then=Value(len(fields) - index))
+        for index, name in enumerate(fields)
+    ]
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def _contains(fields: list[str], query: str) -> Q:
+    """Any of the fields contains the query as typed or in Latin letters ("Алматы" also
+    finds "Almaty"), regardless of case."""
+    condition = Q()
+    for spelling in _spellings(query):
+        for name in fields:
+            condition |= Q(**{f"{name}__icontains": spelling})
+    return condition
+
+
+def _named(user, query: str, named: list[int] | None) -> QuerySet[Person] | list[int]:
+    """The persons whose incidents and statements the query finds: those `search_people`
+    found, or (called on its own) those whose key matches."""
+    if named is not None:
+        return named
+    return Person.objects.searchable_by(user).matching_name(query)
+
+
+def search_incidents(
+    user, query: str, limit: int = GROUP_SIZE, *, named: list[int] | None = None
+) -> Group:
+    """Incidents whose title, summary or description match, or that name a person found by
+    the query (in any script). Title matches first; then by date, newest first."""
+    if not query:
+        return Group()
+    fields = [("title", "A"), ("summary", "B"), ("description", "C")]
+    names = [name for name, _weight in fields]
+    persons = _named(user, query, named)
+    by_person = Q(pk__in=_visible_detentions(user).filter(person__in=persons).values("incident"))
+    incidents = Incident.objects.visible_to(user).select_related("location")
+    text = _contains(names, query)
+    if on_postgresql():
+        vector, search_query = _full_text(fields, query)
+        incidents = incidents.annotate(search=vector).annotate(
+            rank=SearchRank(F("search"), search_query)
+        )
+        text |= Q(search=search_query)
+    else:
+        incidents = incidents.annotate(rank=_text_rank(names, query))
+    rows = list(
+        incidents.filter(text | by_person).order_by(F("rank").desc(), *NEWEST_FIRST)[: limit + 1]
+    )
+    return _group(rows, limit)
+
+
+def search_statements(
+    user, query: str, limit: int = GROUP_SIZE, *, named: list[int] | None = None
+) -> Group:
+    """Statements whose text matches, or made by or about a person found by the query."""
+    if not query:
+        return Group()
+    persons = _named(user, query, named)
+    about_named = Statement.people.through.objects.filter(person__in=persons).values("statement")
+    statements = Statement.objects.visible_to(user).select_related(
+        "speaker_person", "speaker_organization", "position__organization"
+    )
+    text = _contains(["text"], query)
+    if on_postgresql():
+        vector, search_query = _full_text([("text", "A")], query)
+        statements = statements.annotate(search=vector).annotate(
+            rank=SearchRank(F("search"), search_query)
+        )
+        text |= Q(search=search_query)
+    else:
+        statements = statements.annotate(rank=_text_rank(["text"], query))
+    matches = text | Q(speaker_person__in=persons) | Q(pk__in=about_named)
+    rows = list(
+        statements.filter(matches).order_by(
+            F("rank").desc(), F("said_on").desc(nulls_last=True), "-pk"
+        )[: limit + 1]
+    )
+    return _group(rows, limit)
+
+
+# --- places and organizations ---------------------------------------------------------------
+
+
+def _name_rank(query: str, fields: list[str]) -> Case:
+    """Exact name first, then names that start with the query, then the rest."""
+    exact = Q()
+    prefix = Q()
+    for spelling in _spellings(query):
+        for name in fields:
+            exact |= Q(**{f"{name}__iexact": spelling})
+            prefix |= Q(**{f"{name}__istartswith": spelling})
+    return Case(
+        When(exact, then=Value(2)),
+        When(prefix, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def search_places(query: str, limit: int = GROUP_SIZE) -> Group:
+    if not query:
+        return Group()
+    fields = ["name", "name_native"]
+    rows = list(
+        Location.objects.filter(_contains(fields, query))
+        .annotate(rank=_name_rank(query, fields))
+        .order_by("-rank", "name", "pk")[: limit + 1]
+    )
+    return _group(rows, limit)
+
+
+def search_organizations(query: str, limit: int = GROUP_SIZE) -> Group:
+    if not query:
+        return Group()
+    fields = ["name", "name_native", "abbreviation"]
+    rows = list(
+        Organization.objects.filter(_contains(fields, query))
+        .annotate(rank=_name_rank(query, fields))
+        .order_by("-rank", "name", "pk")[: limit + 1]
+    )
+    return _group(rows, limit)

@@ -1,0 +1,1 @@
+"""REST API of the people app: persons, organizations and posts (built on incidents.api)."""

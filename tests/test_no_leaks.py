@@ -1,0 +1,186 @@
+"""Nothing restricted reaches an anonymous reader, on any public URL.
+
+The data holds a withheld person, staff-only notes, follow-up actions, drafts and archived
+records, each carrying a marker string. The test walks EVERY URL pattern outside the staff,
+admin and account areas (so a page or endpoint added later is covered without editing this
+file), requests it anonymously with each record's id or slug and with searches for the
+hidden names, in every format, and asserts no marker appears in any response.
+"""
+
+import datetime
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from cabar_tracker.publishing import PublicationState
+from people.models import NameKind
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# Lower-case fragments that must never reach an anonymous reader.
+MARKERS = [
+    "withheldname",
+    "markerov",
+    "маркеров",
+    "markerova",
+    "staffnote",
+    "followup-marker",
+    "draftincident",
+    "draftperson",
+    "hiddenov",
+    "draftstatement",
+    "draftsource",
+    "archived-marker",
+]
+
+# Areas that are not public: they must refuse anonymous readers (tested elsewhere).
+PRIVATE_PREFIXES = ("admin/", "staff/", "accounts/", "i18n/")
+
+QUERY_VARIANTS = [
+    "",
+    "?q=Markerov",
+    "?q=Маркеров",
+    "?q=Withheldname",
+    "?q=Hiddenov",
+    "?search=Markerov",
+    "?q=DRAFTINCIDENT",
+    "?q=STAFFNOTE",
+    "?format=csv",
+    "?format=json",
+    "?format=geojson",
+]
+
+
+@pytest.fixture
+def restricted_world(db):
+    place = factories.LocationFactory(slug="hidden-town", latitude=42, longitude=70)
+    place.coordinate_precision = "city"
+    place.save()
+    incident = factories.IncidentFactory(
+        slug="public-case", location=place, staff_notes="STAFFNOTE incident"
+    )
+    withheld = factories.PersonFactory(
+        name="Withheldname Markerov",
+        name_native="Маркеров Скрытый",
+        slug="withheld-7",
+        identity_withheld=True,
+        staff_notes="STAFFNOTE person",
+        birth_year=1990,
+        occupation="Markerov Occupation",
+    )
+    factories.PersonNameFactory(person=withheld, name="Markerova Variant")
+    other = factories.PersonFactory(name="Public Person", slug="public-person")
+    factories.PersonNameFactory(
+        person=other,
+        name="Withheldname Markerov",
+        kind=NameKind.MISIDENTIFIED_AS,
+        other_person=withheld,
+    )
+    detention = factories.DetentionFactory(
+        incident=incident, person=withheld, staff_notes="STAFFNOTE detention"
+    )
+    factories.AllegationFactory(detention=detention, alleged_by_person=withheld)
+    factories.FollowUpActionFactory(
+        detention=detention, addressee="FOLLOWUP-MARKER", outcome="FOLLOWUP-MARKER outcome"
+    )
+    statement = factories.StatementFactory(speaker_person=withheld, text="Said in public.")
+    statement.people.add(withheld)
+    statement.incidents.add(incident)
+
+    draft = PublicationState.DRAFT
+    draft_person = factories.PersonFactory(
+        name="Draftperson Hiddenov", slug="draftperson-hiddenov", publication_state=draft
+    )
+    draft_incident = factories.IncidentFactory(
+        title="DRAFTINCIDENT title", slug="draftincident", location=place, publication_state=draft
+    )
+    factories.DetentionFactory(incident=draft_incident, person=draft_person)
+    factories.DetentionFactory(incident=incident, person=draft_person, publication_state=draft)
+    factories.StatementFactory(text="DRAFTSTATEMENT text", publication_state=draft)
+    incident.sources.add(factories.SourceFactory(title="DRAFTSOURCE", publication_state=draft))
+    factories.IncidentFactory(
+        title="ARCHIVED-MARKER case",
+        slug="archived-marker",
+        location=place,
+        archived_at=datetime.datetime(2023, 1, 1, tzinfo=datetime.UTC),
+    )
+    return locals()
+
+
+def public_patterns():
+    """(route regex, pattern) for every URL outside the private areas."""
+
+    def walk(resolver, prefix=""):
+        for entry in resolver.url_patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                yield from walk(entry, route)
+            elif isinstance(entry, URLPattern):
+                yield route, entry
+
+    for route, pattern in walk(get_resolver()):
+        plain = route.lstrip("^")
+        if not plain.startswith(PRIVATE_PREFIXES):
+            yield plain, pattern
+
+
+def fill(route: str, objects) -> list[str]:
+    """Concrete paths for a route: every object's slug or pk in each placeholder."""
+    placeholders = re.findall(r"<(?:(\w+):)?(\w+)>|\(\?P<(\w+)>[^)]*\)", route)
+    if not placeholders:
+        path = re.sub(r"[\^$]", "", route).replace("\\", "")
+        return [] if "(" in path else ["/" + path]
+    paths = []
+    for obj in objects:
+        path = route
+        for converter, name, regex_name in placeholders:
+            key = name or regex_name
+            value = obj.pk if key in ("pk", "id") or converter == "int" else getattr(obj, key, None)
+            if value is None:
+                break
+            if regex_name:
+                path = re.sub(rf"\(\?P<{regex_name}>[^)]*\)", str(value), path)
+            else:
+                path = re.sub(rf"<(?:\w+:)?{key}>", str(value), path)
+        else:
+            path = re.sub(r"[\^$]", "", path).replace("\\", "")
+            if "(" not in path:
+                paths.append("/" + path)
+    return paths
+
+
+def echoes(query: str) -> list[str]:
+    """The forms in which a page may repeat the query string's value."""
+    from urllib.parse import quote, quote_plus
+
+    if "=" not in query:
+        return []
+    value = query.split("=", 1)[1]
+    return [form.lower() for form in {value, quote(value), quote_plus(value)} if form]
+
+
+def test_no_public_url_shows_anything_restricted(client, restricted_world):
+    objects = [value for value in restricted_world.values() if hasattr(value, "pk")]
+    checked = 0
+    for route, _ in public_patterns():
+        for path in sorted(set(fill(route, objects))):
+            for query in QUERY_VARIANTS:
+                response = client.get(path + query)
+                assert response.status_code < 500, f"{path}{query}: {response.status_code}"
+                if response.status_code in (301, 302, 303, 307, 308):
+                    continue
+                body = (
+                    b"".join(response.streaming_content) if response.streaming else response.content
+                )
+                text = body.decode("utf-8", errors="replace").lower()
+                # A page may echo the reader's own search back ("results for …"): that is
+                # not a leak, so the searched words themselves are taken out first.
+                for echoed in echoes(query):
+                    text = text.replace(echoed, "")
+                leaked = [marker for marker in MARKERS if marker in text]
+                assert not leaked, f"{path}{query} shows {leaked}"
+                checked += 1
+    # The walk must really cover the site: home, the case, place, person pages and more.
+    assert checked > 100, checked
