@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 import xstatic.pkg.leaflet
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -223,6 +224,8 @@ LOGGING = {
 # Countries the project cares about first appear at the top of country choices.
 COUNTRIES_FIRST = ["KG", "KZ", "UZ", "TJ", "RU"]
 COUNTRIES_FIRST_REPEAT = True
+# The name readers in Kyrgyzstan use (the package's Russian name is the older "Киргизия").
+COUNTRIES_OVERRIDE = {"KG": gettext_lazy("Kyrgyzstan")}
 
 # Map tiles are the only third-party requests the pages make (DESIGN.md); the URL is a
 # setting so a deployment can use its own tile server. The Content Security Policy below

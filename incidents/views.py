@@ -27,6 +27,7 @@ from .models import (
     Allegation,
     CoordinatePrecision,
     Detention,
+    FollowUpAction,
     Incident,
     IncidentEvent,
     Location,
@@ -213,6 +214,14 @@ def get_incident_for(user, slug: str) -> Incident:
             ),
         )
     )
+    if can_see_unpublished(user):
+        # Staff see each person's follow-up actions: one query for all of them.
+        incidents = incidents.prefetch_related(
+            Prefetch(
+                "visible_detentions__follow_up_actions",
+                queryset=FollowUpAction.objects.select_related("created_by"),
+            )
+        )
     return get_object_or_404(incidents, slug=slug)
 
 

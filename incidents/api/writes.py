@@ -39,6 +39,31 @@ class RecordWriteSerializer(serializers.ModelSerializer):
             raise PermissionDenied(
                 {"publication_state": ["Only a publisher may publish or unpublish a record."]}
             )
+        if will and not was:
+            self._check_completeness(attrs)
+
+    def _check_completeness(self, attrs: dict) -> None:
+        """Publishing through the API passes the same checks as the review pages
+        (incidents.workflow.missing_for_publication): at least one source, and so on."""
+        from incidents.workflow import missing_for_publication
+
+        if self.instance is None:
+            raise serializers.ValidationError(
+                {
+                    "publication_state": [
+                        "Create the record as a draft with its sources first, then publish it."
+                    ]
+                }
+            )
+        record = copy.copy(self.instance)
+        for name, value in attrs.items():
+            if name not in {field.name for field in record._meta.many_to_many}:
+                setattr(record, name, value)
+        missing = missing_for_publication(record, validate=False)
+        if missing:
+            raise serializers.ValidationError(
+                {"publication_state": [f"Cannot publish yet; missing: {', '.join(missing)}."]}
+            )
 
     def _full_clean(self, attrs: dict) -> None:
         model = self.Meta.model

@@ -191,6 +191,7 @@ def test_it_refuses_unpublishing_to_an_editor(editor_api):
 
 def test_it_lets_a_publisher_publish(admin_api):
     draft = IncidentFactory(publication_state=DRAFT)
+    draft.sources.add(SourceFactory())
 
     response = admin_api.patch(
         f"{API}/incidents/{draft.pk}/", {"publication_state": "published"}, format="json"
@@ -200,6 +201,19 @@ def test_it_lets_a_publisher_publish(admin_api):
     draft.refresh_from_db()
     assert draft.publication_state == PUBLISHED
     assert draft.published_at is not None
+
+
+def test_it_refuses_to_publish_an_incomplete_record(admin_api):
+    draft = IncidentFactory(publication_state=DRAFT)  # cites no source
+
+    response = admin_api.patch(
+        f"{API}/incidents/{draft.pk}/", {"publication_state": "published"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "source" in str(response.json()["publication_state"])
+    draft.refresh_from_db()
+    assert draft.publication_state == DRAFT
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -124,6 +126,22 @@ def test_it_shows_follow_ups_on_the_case_page_to_staff_only(client, editor_clien
     assert client.get(url).status_code == 200
     for secret in ("Consul-general in Almaty", "Ask for a prison visit", "Follow-up", "/staff/"):
         assert secret not in public_page
+
+
+def test_the_staff_case_page_reads_all_follow_ups_in_one_query(editor_client):
+    """The count is the same for 1 and 6 people: follow-ups are prefetched with the
+    detentions, not read person by person."""
+
+    def queries_for(people: int) -> int:
+        incident = IncidentFactory()
+        for _ in range(people):
+            FollowUpActionFactory.create_batch(2, detention=DetentionFactory(incident=incident))
+        with CaptureQueriesContext(connection) as captured:
+            response = editor_client.get(incident.get_absolute_url())
+        assert response.status_code == 200
+        return len(captured)
+
+    assert queries_for(1) == queries_for(6)
 
 
 def test_it_hides_follow_ups_from_logged_in_readers_who_are_not_staff(client, db):
