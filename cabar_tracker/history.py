@@ -1,7 +1,8 @@
 """Change history and versions of editable records.
 
-History: django-simple-history keeps a typed shadow table per model (`HistoricalIncident`…)
-with one row per create, change and delete, and who made it (HistoryRequestMiddleware). It
+History: django-simple-history (declared on each model as `TrackedHistory`) keeps a typed
+shadow table per model (`HistoricalIncident`…) with one row per create, change and delete,
+and who made it (HistoryRequestMiddleware). It
 records through model signals, so every `save()` path is covered; the paths that skip
 signals (`QuerySet.update()`, `bulk_update()`, `bulk_create()`) are covered here by
 `HistoryRecordingQuerySet`, which every history-tracked model's manager uses.
@@ -17,33 +18,49 @@ from __future__ import annotations
 from django.db import models, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 def _history_manager(model):
     return getattr(model, "history", None)
 
 
+class TrackedHistory(HistoricalRecords):
+    """`HistoricalRecords` that remembers itself on the model it tracks, so the bulk write
+    paths below can record entries the way `save()` does (with the m2m links)."""
+
+    def finalize(self, sender, **kwargs):
+        super().finalize(sender, **kwargs)
+        if sender is self.cls:
+            sender._tracked_history = self
+
+
+def _tracked_history(model) -> TrackedHistory | None:
+    return getattr(model, "_tracked_history", None)
+
+
 class HistoryRecordingQuerySet(models.QuerySet):
     """A QuerySet whose bulk writes bump versions and record history like `save()` does."""
 
     def update(self, **kwargs):
-        history = _history_manager(self.model)
+        tracked = _tracked_history(self.model)
         if _has_version(self.model) and "version" not in kwargs:
             kwargs["version"] = F("version") + 1
-        if history is None:
+        if tracked is None:
             return super().update(**kwargs)
         with transaction.atomic(using=self.db):
             pks = list(self.values_list("pk", flat=True))
             rows = super().update(**kwargs)
-            if pks:
-                changed = list(self.model._base_manager.using(self.db).filter(pk__in=pks))
-                history.bulk_history_create(changed, update=True)
+            # One full history entry per changed row, links (sources…) included, exactly as
+            # save() would record it.
+            for obj in self.model._base_manager.using(self.db).filter(pk__in=pks):
+                tracked.create_historical_record(obj, "~", using=self.db)
         return rows
 
     update.alters_data = True
 
     def bulk_update(self, objs, fields, batch_size=None):
-        history = _history_manager(self.model)
+        tracked = _tracked_history(self.model)
         objs = list(objs)
         if _has_version(self.model):
             for obj in objs:
@@ -51,8 +68,9 @@ class HistoryRecordingQuerySet(models.QuerySet):
             fields = [*fields, "version"] if "version" not in fields else fields
         with transaction.atomic(using=self.db):
             rows = super().bulk_update(objs, fields, batch_size=batch_size)
-            if history is not None and objs:
-                history.bulk_history_create(objs, update=True, batch_size=batch_size)
+            if tracked is not None:
+                for obj in objs:
+                    tracked.create_historical_record(obj, "~", using=self.db)
         return rows
 
     bulk_update.alters_data = True

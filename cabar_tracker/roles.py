@@ -69,9 +69,12 @@ def sync_role_groups(apps) -> None:
     # Permissions are normally created after all migrations ran; create them now so a
     # migration can attach them to groups on a fresh database.
     for app_config in apps.get_app_configs():
+        # create_permissions skips apps whose models module is not loaded yet, which is the
+        # case in a migration's app registry; pretend it is, then put the value back.
+        original = getattr(app_config, "models_module", None)
         app_config.models_module = True
         create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+        app_config.models_module = original
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

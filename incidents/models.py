@@ -18,9 +18,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
 
-from cabar_tracker.history import HistoryRecordingQuerySet, VersionedModel
+from cabar_tracker.history import HistoryRecordingQuerySet, TrackedHistory, VersionedModel
 from cabar_tracker.publishing import PublishableModel, PublishableQuerySet, can_see_unpublished
 
 from .partial_dates import (
@@ -53,7 +52,7 @@ class Situation(PublishableModel):
     start = PartialDateAttribute("start_date")
     end = PartialDateAttribute("end_date")
 
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = TrackedHistory(m2m_fields=[sources])
 
     class Meta:
         ordering = ["-start_date", "title"]
@@ -159,7 +158,7 @@ class Location(VersionedModel):
 
     objects = LocationQuerySet.as_manager()
 
-    history = HistoricalRecords()
+    history = TrackedHistory()
 
     class Meta:
         ordering = ["path"]
@@ -325,7 +324,7 @@ class Incident(PublishableModel):
 
     objects = IncidentQuerySet.as_manager()
 
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = TrackedHistory(m2m_fields=[sources])
 
     class Meta:
         ordering = ["-start_date", "-pk"]
@@ -488,7 +487,7 @@ class Detention(PublishableModel):
 
     objects = DetentionQuerySet.as_manager()
 
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = TrackedHistory(m2m_fields=[sources])
 
     class Meta:
         ordering = ["incident", "detained_on", "pk"]
@@ -598,7 +597,7 @@ class Allegation(VersionedModel):
     )
 
     objects = HistoryRecordingQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = TrackedHistory(m2m_fields=[sources])
 
     class Meta:
         ordering = ["detention", "kind"]
@@ -655,7 +654,7 @@ class IncidentEvent(VersionedModel):
 
     objects = IncidentEventQuerySet.as_manager()
 
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = TrackedHistory(m2m_fields=[sources])
 
     class Meta:
         ordering = ["incident", "occurred_on", "pk"]
@@ -784,7 +783,7 @@ class Statement(PublishableModel):
 
     said = PartialDateAttribute("said_on")
 
-    history = HistoricalRecords(m2m_fields=[incidents, people, sources])
+    history = TrackedHistory(m2m_fields=[incidents, people, sources])
 
     class Meta:
         ordering = ["-said_on", "-pk"]
@@ -871,7 +870,7 @@ class Source(PublishableModel):
 
     publication_date = PartialDateAttribute("published_on")
 
-    history = HistoricalRecords()
+    history = TrackedHistory()
 
     class Meta:
         ordering = ["title"]
@@ -962,7 +961,7 @@ class FollowUpAction(VersionedModel):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = FollowUpActionQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = TrackedHistory()
 
     class Meta:
         ordering = ["-taken_on", "-pk"]

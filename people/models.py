@@ -12,9 +12,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
 
-from cabar_tracker.history import HistoryRecordingQuerySet, VersionedModel
+from cabar_tracker.history import HistoryRecordingQuerySet, TrackedHistory, VersionedModel
 from cabar_tracker.publishing import (
     PublishableModel,
     PublishableQuerySet,
@@ -107,7 +106,7 @@ class Person(PublishableModel):
 
     objects = PersonQuerySet.as_manager()
 
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = TrackedHistory(m2m_fields=[sources])
 
     class Meta:
         ordering = ["name", "pk"]
@@ -200,7 +199,7 @@ class PersonName(VersionedModel):
     )
 
     objects = HistoryRecordingQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = TrackedHistory(m2m_fields=[sources])
 
     class Meta:
         ordering = ["person", "kind", "name"]
@@ -290,7 +289,7 @@ class Organization(VersionedModel):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = HistoryRecordingQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = TrackedHistory(m2m_fields=[sources])
 
     class Meta:
         ordering = ["name"]
@@ -333,7 +332,7 @@ class Position(VersionedModel):
     )
 
     objects = HistoryRecordingQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = TrackedHistory(m2m_fields=[sources])
 
     class Meta:
         ordering = ["organization__name", "title", "-start_date"]

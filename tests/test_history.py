@@ -99,3 +99,15 @@ def test_a_write_from_the_current_version_is_saved():
     save_if_current(incident, expected_version=1)
     incident.refresh_from_db()
     assert (incident.title, incident.version) == ("Corrected", 2)
+
+
+def test_an_update_keeps_the_source_links_in_its_history_entry():
+    incident = IncidentFactory()
+    source = SourceFactory()
+    incident.sources.add(source)
+    Incident.objects.filter(pk=incident.pk).update(verification="confirmed")
+    newest, before = incident.history.all()[:2]
+    assert newest.verification == "confirmed"
+    assert list(newest.sources.values_list("source_id", flat=True)) == [source.pk]
+    # The diff of the update shows the change, not the sources as removed.
+    assert [change.field for change in newest.diff_against(before).changes] == ["verification"]

@@ -150,8 +150,7 @@ def visitor(browser, live_server) -> Iterator[Visitor]:
 
     def on_console(message) -> None:
         source = message.location.get("url", "")
-        # Chromium asks for /favicon.ico on its own; the site does not link one.
-        if message.type == "error" and not source.endswith("/favicon.ico"):
+        if message.type == "error":
             problems.append(f"console error on {page.url} ({source}): {message.text}")
 
     page.on("console", on_console)
