@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from incidents.filters import UtcIsoDateTimeFilter
+from incidents.filters import updated_since_filter
 
 from .models import Organization, OrganizationKind, Person, Position
 
@@ -38,12 +38,7 @@ class PersonFilter(django_filters.FilterSet):
         label=_("Citizenship"),
         help_text=_("ISO 3166 country code, e.g. KG; repeat for several."),
     )
-    updated_since = UtcIsoDateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
-        label=_("Updated since"),
-        help_text=_("ISO 8601 date and time; only records changed since then."),
-    )
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Person
@@ -71,12 +66,7 @@ class OrganizationFilter(django_filters.FilterSet):
     country = django_filters.ChoiceFilter(
         choices=list(countries), label=_("Country"), help_text=_("ISO 3166 country code.")
     )
-    updated_since = UtcIsoDateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
-        label=_("Updated since"),
-        help_text=_("ISO 8601 date and time; only records changed since then."),
-    )
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Organization
