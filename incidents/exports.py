@@ -37,7 +37,6 @@ from .partial_dates import PartialDate
 
 # The rule for which detentions a reader sees (published, of a published person) is the
 # case page's; the export must not show a detention the page hides.
-from .views import _visible_detentions
 
 # Incidents read per database round trip. Each chunk costs the same few queries (the
 # prefetches below), so a 10 000-incident export makes about 20 × 5 queries.
@@ -394,7 +393,7 @@ def export_queryset(
     )
     if with_detentions:
         detentions = (
-            _visible_detentions(user)
+            Detention.objects.visible_to(user)
             .select_related("person", "custody_location", "release_location")
             .order_by("detained_on", "pk")
         )

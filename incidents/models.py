@@ -420,20 +420,29 @@ class Outcome(models.TextChoices):
 
 
 class DetentionQuerySet(PublishableQuerySet):
+    """A detention is shown only with its incident and its person: the one rule that pages,
+    counts, facets, exports, search and the API all go through."""
+
     def published(self):
-        """Public only if the detention and its incident are both published."""
+        """Public only if the detention, its incident and its person are all published: a
+        person whose record has not been reviewed yet is not shown at all, not even by a
+        count that would reveal them."""
         return (
             super()
             .published()
             .filter(
                 incident__publication_state="published",
                 incident__archived_at__isnull=True,
+                person__publication_state="published",
+                person__archived_at__isnull=True,
             )
         )
 
     def visible_to(self, user):
         if can_see_unpublished(user):
-            return self.not_archived().filter(incident__archived_at__isnull=True)
+            return self.not_archived().filter(
+                incident__archived_at__isnull=True, person__archived_at__isnull=True
+            )
         return self.published()
 
 

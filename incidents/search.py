@@ -30,8 +30,8 @@ from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value
 from people.models import NameKind, Organization, Person, PersonName
 from people.names import name_key_words, name_similarity, transliterate
 
-from .models import Incident, Location, Statement
-from .views import NEWEST_FIRST, _visible_detentions
+from .models import Detention, Incident, Location, Statement
+from .views import NEWEST_FIRST
 
 GROUP_SIZE = 20
 # Persons matched by the key are ranked in Python; at most this many are read to rank.
@@ -265,7 +265,9 @@ def search_incidents(
     fields = [("title", "A"), ("summary", "B"), ("description", "C")]
     names = [name for name, _weight in fields]
     persons = _named(user, query, named)
-    by_person = Q(pk__in=_visible_detentions(user).filter(person__in=persons).values("incident"))
+    by_person = Q(
+        pk__in=Detention.objects.visible_to(user).filter(person__in=persons).values("incident")
+    )
     incidents = Incident.objects.visible_to(user).select_related("location")
     text = _contains(names, query)
     if on_postgresql():

@@ -94,15 +94,6 @@ def _visible_statements(user) -> QuerySet[Statement]:
     )
 
 
-def _visible_detentions(user) -> QuerySet[Detention]:
-    """Detentions the user may see, of persons the user may see.
-
-    A published detention of a person whose own record is still a draft is left out: the
-    person's record has not been reviewed yet, so nothing about them is shown.
-    """
-    return Detention.objects.visible_to(user).filter(person__in=Person.objects.visible_to(user))
-
-
 @dataclass(frozen=True)
 class TimelineEntry:
     """One line of a case's timeline. `kind` chooses how the template words it."""
@@ -183,7 +174,7 @@ def map_point(location: Location) -> dict | None:
 def get_incident_for(user, slug: str) -> Incident:
     """The incident with everything its page shows, or 404 if the user may not see it."""
     detentions = (
-        _visible_detentions(user)
+        Detention.objects.visible_to(user)
         .select_related("person", "custody_location", "release_location")
         .order_by(F("detained_on").asc(nulls_last=True), "pk")
     )

@@ -277,3 +277,13 @@ def test_moving_a_place_moves_its_descendants(places):
     assert names(Location.objects.within(places["Kazakhstan"])) == {"Kazakhstan", "Astana"}
     assert list(Incident.objects.in_location(kyrgyzstan)) == [incident]
     assert list(Incident.objects.in_location(places["Kazakhstan"])) == []
+
+
+def test_a_detention_of_an_unreviewed_person_is_not_public():
+    # The person's own record is still a draft: nothing about them is shown, not even a
+    # count of their detention in a published case.
+    hidden = DetentionFactory(person=PersonFactory(publication_state="draft"))
+    shown = DetentionFactory()
+    assert list(Detention.objects.published()) == [shown]
+    staff = StaffUserFactory()
+    assert set(Detention.objects.visible_to(staff)) == {hidden, shown}
