@@ -1,5 +1,5 @@
 # Thin aliases for dev.py, which does the work (and needs no make).
-.PHONY: run test lint serve ci
+.PHONY: run test lint serve ci bench
 
 run:
 	python3 dev.py run
@@ -15,3 +15,7 @@ serve:
 
 ci:
 	.ci/run
+
+# The scale benchmark (bench/run.py); ARGS e.g. "--incidents 100000 --people 30000 --db postgres".
+bench:
+	python3 dev.py bench $(ARGS)

@@ -9,6 +9,9 @@ Works on a fresh machine with Python 3.11 and git (make is optional):
     python3 dev.py lint         ruff check, ruff format --check, makemigrations --check
     python3 dev.py serve        like run, but collectstatic + gunicorn with DEBUG off;
                                 needs SECRET_KEY in the environment
+    python3 dev.py bench [ARGS] the scale benchmark (bench/run.py; --help for its options):
+                                app vs raw SQL vs Datasette on synthetic data, default
+                                1,000,000 incidents on SQLite; results in bench-results/
 
 Every command first creates .venv (with python3.11 when available) and installs the
 requirements into it; the install is skipped while the requirements files are unchanged
@@ -168,7 +171,21 @@ def cmd_lint(args: list[str]) -> None:
     step("lint passed")
 
 
-COMMANDS = {"run": cmd_run, "test": cmd_test, "lint": cmd_lint, "serve": cmd_serve}
+def cmd_bench(args: list[str]) -> None:
+    ensure_venv("requirements-dev.txt")
+    step("Running the benchmark (bench/run.py)")
+    command = [str(VENV_PYTHON), "bench/run.py", *args]
+    print(f"    $ {' '.join(command)}", flush=True)
+    sys.exit(subprocess.run(command, cwd=ROOT).returncode)
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "test": cmd_test,
+    "lint": cmd_lint,
+    "serve": cmd_serve,
+    "bench": cmd_bench,
+}
 
 
 def main() -> None:

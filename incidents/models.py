@@ -367,6 +367,28 @@ class Incident(PublishableModel):
                 violation_error_message=_("The number released cannot exceed the number detained."),
             ),
         ]
+        # Indexes for the public list, API and exports (issue 6; EXPLAIN in bench/README.md).
+        # Partial: only published, not archived rows, which is all the public ever reads.
+        # PostgreSQL also gets a (start_date DESC NULLS LAST, id DESC) twin of the first one,
+        # which SQLite cannot declare (incidents/migrations/0005).
+        indexes = [
+            # Newest first / oldest first, first and deep pages (OFFSET and keyset):
+            # ORDER BY start_date, id … LIMIT n; and any date range.
+            models.Index(
+                fields=["start_date", "id"],
+                condition=Q(publication_state="published", archived_at__isnull=True),
+                name="incident_public_date_idx",
+            ),
+            # The filtered list "country + kind + year": kind = ? AND start_date BETWEEN ?
+            # AND ?, with location_id in the index so the place test (the location's path
+            # starts with the country's) joins the small location table without reading
+            # the incident rows.
+            models.Index(
+                fields=["kind", "start_date", "location"],
+                condition=Q(publication_state="published", archived_at__isnull=True),
+                name="incident_public_kind_date_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
