@@ -816,6 +816,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--data-dir", default=str(ROOT / "bench-data"))
     parser.add_argument("--out", default=str(ROOT / "bench-results"))
     parser.add_argument("--regenerate", action="store_true", help="generate the data again")
+    parser.add_argument(
+        "--generate-only", action="store_true", help="make (or migrate) the data, measure nothing"
+    )
     parser.add_argument("--no-datasette", action="store_true")
     parser.add_argument("--skip-export-all", action="store_true")
     parser.add_argument(
@@ -834,6 +837,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(sys.argv[1:] if argv is None else argv)
     if args.capture:
         capture(args.capture, args.runs)
+        return
+    if args.generate_only:
+        info = Data(args, args.db).ensure(args.regenerate, migrate=not args.skip_migrate)
+        log(f"data ready: {info}")
         return
     result = run(args)
     print_table(result)

@@ -20,6 +20,27 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+# Callbacks told of every bulk write (see `watch_bulk_writes`).
+_bulk_write_watchers: list = []
+
+
+def watch_bulk_writes(callback) -> None:
+    """Be told of the rows the bulk paths below write, which send no model signals.
+
+    `callback(model, pks)` is called before the write (after it, for `bulk_create`, whose
+    rows have no key before) and may return a function, which is called once the rows are
+    written, inside the same transaction. `incidents/public_counts.py` keeps its counts
+    this way."""
+    if callback not in _bulk_write_watchers:
+        _bulk_write_watchers.append(callback)
+
+
+def _bulk_writing(model, pks) -> list:
+    pks = list(pks)
+    if not pks:
+        return []
+    return [after for watch in _bulk_write_watchers if (after := watch(model, pks))]
+
 
 def _history_manager(model):
     return getattr(model, "history", None)
@@ -50,11 +71,14 @@ class HistoryRecordingQuerySet(models.QuerySet):
             return super().update(**kwargs)
         with transaction.atomic(using=self.db):
             pks = list(self.values_list("pk", flat=True))
+            afterwards = _bulk_writing(self.model, pks)
             rows = super().update(**kwargs)
             # One full history entry per changed row, links (sources…) included, exactly as
             # save() would record it.
             for obj in self.model._base_manager.using(self.db).filter(pk__in=pks):
                 tracked.create_historical_record(obj, "~", using=self.db)
+            for after in afterwards:
+                after()
         return rows
 
     update.alters_data = True
@@ -67,10 +91,13 @@ class HistoryRecordingQuerySet(models.QuerySet):
                 obj.version = (obj.version or 0) + 1
             fields = [*fields, "version"] if "version" not in fields else fields
         with transaction.atomic(using=self.db):
+            afterwards = _bulk_writing(self.model, [obj.pk for obj in objs])
             rows = super().bulk_update(objs, fields, batch_size=batch_size)
             if tracked is not None:
                 for obj in objs:
                     tracked.create_historical_record(obj, "~", using=self.db)
+            for after in afterwards:
+                after()
         return rows
 
     bulk_update.alters_data = True
@@ -78,12 +105,16 @@ class HistoryRecordingQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, record_history: bool = True, **kwargs):
         """`record_history=False` is for generated data only (`generate_synthetic`): rows
         that were never edited by anyone have no history to keep, and writing it would
-        double the cost of loading a million rows."""
+        double the cost of loading a million rows. Nor are bulk-write watchers told: such a
+        load rebuilds what they keep once, at its end."""
         history = _history_manager(self.model) if record_history else None
         with transaction.atomic(using=self.db):
             created = super().bulk_create(objs, *args, **kwargs)
             if history is not None and created and all(obj.pk for obj in created):
                 history.bulk_history_create(created)
+            if record_history:
+                for after in _bulk_writing(self.model, [obj.pk for obj in created if obj.pk]):
+                    after()
         return created
 
     bulk_create.alters_data = True

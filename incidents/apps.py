@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class IncidentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "incidents"
+
+    def ready(self):
+        from . import public_counts
+
+        public_counts.connect()

@@ -4,7 +4,7 @@ server so it needs no JavaScript.
 Bars are per day, week or month depending on how long a period the filtered incidents
 span (up to 31 days: days; up to six months: weeks; longer: months). A bar's height is the
 number of people detained in incidents dated in it, by the list's counting rule
-(`facets.people_detained`).
+(`counting.people_detained`).
 
 Partial dates are kept honest. A date known only to the month is stored as the first day
 of its month; on a chart of days or weeks it would pretend to be the 1st, so such dates are
@@ -28,7 +28,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from .facets import people_detained
+from .counting import people_detained
 from .models import Incident
 from .partial_dates import DatePrecision, PartialDate
 

@@ -10,11 +10,7 @@ value from the validated form, so a facet means exactly what the filter means. E
 that looks through to detentions uses `Detention.objects.visible_to(user)`, as the filters
 do: a draft detention must neither make an incident match nor add to a count.
 
-The counting rule for people, used by the summary, the list rows, the map and the chart:
-an incident's people detained is the larger of its reported number and the number of people
-named in its visible detentions (witnesses are not detainees and are not counted); people
-released likewise, from the reported number released and the named detentions that ended in
-release or handover. A source saying "38 detained" while naming two gives 38, not 40.
+The counting rule for people (the summary, list rows, map and chart) is `counting.py`.
 """
 
 from __future__ import annotations
@@ -22,17 +18,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Count, Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from .counting import Summary, people_detained, people_released, summarize
 from .filters import IncidentFilter
 from .models import (
     AllegationKind,
     Detention,
-    DetentionRole,
     Incident,
     IncidentKind,
     Location,
@@ -43,61 +38,10 @@ from .models import (
 )
 from .partial_dates import DatePrecision, PartialDate
 
+__all__ = ["Summary", "people_detained", "people_released", "summarize"]  # the counting rule
+
 # Query-string parameters that are not filters but travel with every link of the list.
 ORDERING_PARAM = "ordering"
-RELEASED_OUTCOMES = (Outcome.RELEASED, Outcome.HANDED_OVER)
-
-
-# --- the counting rule --------------------------------------------------------------------
-
-
-def named_detentions_count(user, **conditions) -> Coalesce:
-    """Per incident (as a correlated subquery): its visible detentions of detained people."""
-    detentions = (
-        Detention.objects.visible_to(user)
-        .filter(incident=OuterRef("pk"), **conditions)
-        .exclude(role=DetentionRole.WITNESS)
-        .order_by()
-        .values("incident")
-        .annotate(named=Count("pk"))
-        .values("named")
-    )
-    return Coalesce(Subquery(detentions, output_field=IntegerField()), 0)
-
-
-def people_detained(user) -> Greatest:
-    """max(reported number detained, named detainees) of one incident, as an expression."""
-    return Greatest(
-        Coalesce("reported_detained_count", 0, output_field=IntegerField()),
-        named_detentions_count(user),
-        output_field=IntegerField(),
-    )
-
-
-def people_released(user) -> Greatest:
-    """max(reported number released, named detainees released or handed over)."""
-    return Greatest(
-        Coalesce("reported_released_count", 0, output_field=IntegerField()),
-        named_detentions_count(user, outcome__in=RELEASED_OUTCOMES),
-        output_field=IntegerField(),
-    )
-
-
-@dataclass(frozen=True)
-class Summary:
-    incidents: int
-    people_detained: int
-    people_released: int
-
-
-def summarize(incidents: QuerySet[Incident], user) -> Summary:
-    """The summary line of a filtered set, in one aggregate query."""
-    totals = incidents.order_by().aggregate(
-        incidents=Count("pk"),
-        detained=Sum(people_detained(user)),
-        released=Sum(people_released(user)),
-    )
-    return Summary(totals["incidents"], totals["detained"] or 0, totals["released"] or 0)
 
 
 # --- applying the shared filters -----------------------------------------------------------
@@ -180,8 +124,11 @@ class Facet:
     values: list[FacetValue] = field(default_factory=list)
 
 
-def build_facets(filterset: IncidentFilter, query: QueryDict, user) -> list[Facet]:
-    """Every facet of the list page, in the order the sidebar shows them."""
+def build_facets(filterset: IncidentFilter, query: QueryDict, user, counts=None) -> list[Facet]:
+    """Every facet of the list page, in the order the sidebar shows them. With `counts`
+    (`public_counts.for_filters()`, when it can answer these filters) the numbers come
+    from the maintained counts, else from GROUP BY queries over the incidents; both give
+    the same numbers (tests/incidents/test_public_counts.py)."""
     chosen = filterset.form.cleaned_data
 
     def base(name: str) -> QuerySet[Incident]:
@@ -190,71 +137,71 @@ def build_facets(filterset: IncidentFilter, query: QueryDict, user) -> list[Face
     def label(name: str) -> str:
         return str(filterset.filters[name].label)
 
+    if counts is not None:
+        per_situation = counts.by("situation_id", leave_out="situation")
+        per_kind = counts.by("kind", leave_out="kind")
+        per_path = _paths_of(counts.by("location_id", leave_out="place"))
+        per_citizenship = counts.by_value("citizenship")
+        per_allegation = counts.by_value("allegation")
+        per_outcome = counts.by_value("outcome")
+        per_verification = counts.by_value("verification")
+    else:
+        per_situation = _incident_counts(base("situation"), "situation_id")
+        per_kind = _incident_counts(base("kind"), "kind")
+        per_path = _incident_counts(base("place"), "location__path")
+        per_citizenship = _detention_counts(base("citizenship"), user, "person__citizenship")
+        per_allegation = _detention_counts(base("allegation"), user, "allegations__kind")
+        per_outcome = _detention_counts(base("outcome"), user, "outcome")
+        per_verification = _incident_counts(base("verification"), "verification")
+
     return [
-        _situation_facet(label("situation"), base("situation"), user, chosen, query),
+        _situation_facet(label("situation"), per_situation, user, chosen, query),
+        _choice_facet("kind", label("kind"), IncidentKind.choices, per_kind, chosen, query),
+        _place_facet(label("place"), per_path, chosen.get("place"), query),
+        _citizenship_facet(label("citizenship"), per_citizenship, chosen, query),
         _choice_facet(
-            "kind",
-            label("kind"),
-            IncidentKind.choices,
-            _incident_counts(base("kind"), "kind"),
-            chosen,
-            query,
+            "allegation", label("allegation"), AllegationKind.choices, per_allegation, chosen, query
         ),
-        _place_facet(label("place"), base("place"), chosen.get("place"), query),
-        _citizenship_facet(
-            label("citizenship"),
-            _detention_counts(base("citizenship"), user, "person__citizenship"),
-            chosen,
-            query,
-        ),
-        _choice_facet(
-            "allegation",
-            label("allegation"),
-            AllegationKind.choices,
-            _detention_counts(base("allegation"), user, "allegations__kind"),
-            chosen,
-            query,
-        ),
-        _choice_facet(
-            "outcome",
-            label("outcome"),
-            Outcome.choices,
-            _detention_counts(base("outcome"), user, "outcome"),
-            chosen,
-            query,
-        ),
+        _choice_facet("outcome", label("outcome"), Outcome.choices, per_outcome, chosen, query),
         _choice_facet(
             "verification",
             label("verification"),
             Verification.choices,
-            _incident_counts(base("verification"), "verification"),
+            per_verification,
             chosen,
             query,
         ),
     ]
 
 
-def _situation_facet(label: str, incidents: QuerySet[Incident], user, chosen, query) -> Facet:
+def _paths_of(per_location: dict[int, int]) -> dict[str, int]:
+    """Counts per location id, keyed by the locations' paths instead (one query)."""
+    paths = dict(Location.objects.filter(pk__in=per_location).values_list("pk", "path"))
+    return {paths[pk]: n for pk, n in per_location.items() if pk in paths}
+
+
+def _situation_facet(label: str, per_situation: dict, user, chosen, query) -> Facet:
     """Situations by title; only those this user may see (a draft situation's title is
     not public even when published incidents belong to it)."""
-    rows = (
-        incidents.filter(situation__in=Situation.objects.visible_to(user))
-        .values("situation__slug", "situation__title")
-        .annotate(n=Count("pk", distinct=True))
-        .order_by("situation__title")
+    situations = (
+        Situation.objects.visible_to(user)
+        .filter(pk__in=[pk for pk in per_situation if pk])
+        .order_by("title")
+        .values_list("pk", "slug", "title")
     )
     counts, choices = {}, []
-    for row in rows:
-        counts[row["situation__slug"]] = row["n"]
-        choices.append((row["situation__slug"], row["situation__title"]))
+    for pk, slug, title in situations:
+        counts[slug] = per_situation[pk]
+        choices.append((slug, title))
     chosen_situations = list(chosen.get("situation") or [])
     choices += [(s.slug, s.title) for s in chosen_situations if s.slug not in counts]
     chosen = {**chosen, "situation": [s.slug for s in chosen_situations]}
     return _choice_facet("situation", label, choices, counts, chosen, query)
 
 
-def _incident_counts(incidents: QuerySet[Incident], field_name: str) -> dict[str, int]:
-    rows = incidents.values(field_name).annotate(n=Count("pk", distinct=True)).order_by()
+def _incident_counts(incidents: QuerySet[Incident], field_name: str) -> dict:
+    """Incidents per value of one of their own columns (each incident counts once)."""
+    rows = incidents.values(field_name).annotate(n=Count("pk")).order_by()
     return {row[field_name]: row["n"] for row in rows}
 
 
@@ -295,17 +242,14 @@ def _choice_facet(name, label, choices, counts: dict[str, int], chosen, query) -
     return Facet(name, label, values)
 
 
-def _place_facet(label: str, incidents: QuerySet[Incident], chosen, query) -> Facet:
+def _place_facet(label: str, per_path: dict[str, int], chosen, query) -> Facet:
     """Incidents inside each country and each city (a country counts its cities' and
     sites' incidents), and the chosen place whatever its kind.
 
-    One GROUP BY query counts incidents per exact location; the counts roll up to the
+    `per_path` counts incidents per exact location, by path; the counts roll up to the
     ancestors in Python through each location's `path` (every incident has one location,
     so nothing is counted twice), and one more query names the countries and cities.
     """
-    per_path = dict(
-        incidents.values_list("location__path").annotate(n=Count("pk", distinct=True)).order_by()
-    )
     ids = {int(part) for path in per_path for part in path.strip("/").split("/") if part}
     shown = Q(pk__in=ids, kind__in=[LocationKind.COUNTRY, LocationKind.CITY])
     if chosen is not None:

@@ -22,7 +22,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from .charts import detentions_chart
+from . import public_counts
+from .charts import Chart, build_chart, detentions_chart
 from .facets import (
     ORDERING_PARAM,
     build_facets,
@@ -225,6 +226,13 @@ def map_points(incidents: QuerySet[Incident], user, ordering, total: int) -> Map
     )
 
 
+def chart(incidents: QuerySet[Incident], user, counts) -> Chart | None:
+    """The chart of people detained over time, from the maintained counts when they can
+    draw it (bars of months), else from the incidents."""
+    rows = counts.date_rows() if counts else None
+    return build_chart(rows) if rows is not None else detentions_chart(incidents, user)
+
+
 def _hidden_fields(query: QueryDict, *leave_out: str) -> list[tuple[str, str]]:
     """(name, value) pairs that a form must carry so submitting it keeps the other filters."""
     return [
@@ -237,7 +245,9 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     filterset = incident_filterset(request)
     query = clean_query(request.GET, filterset)
     incidents = filtered_incidents(filterset)
-    summary = summarize(incidents, user)
+    # The maintained counts answer the common filters at any size; the rest count live.
+    counts = public_counts.for_filters(filterset, user)
+    summary = counts.summary() if counts else summarize(incidents, user)
     keys = sort_keys(filterset)
     ordering = order_expressions(keys)
 
@@ -264,7 +274,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         # Page links keep the filters and the sort: "?kind=detention&page=2".
         "page_prefix": f"{query_string(query)}&" if query else "?",
         "elided_pages": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
-        "facets": build_facets(filterset, query, user),
+        "facets": build_facets(filterset, query, user, counts),
         "active_filters": active,
         "title": title_for(active),
         "list_url": list_url,
@@ -280,7 +290,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "map": map_points(incidents, user, ordering, summary.incidents),
         "map_tile_url": settings.MAP_TILE_URL,
         "map_attribution": settings.MAP_TILE_ATTRIBUTION,
-        "chart": detentions_chart(incidents, user),
+        "chart": chart(incidents, user, counts),
     }
     status = 400 if filterset.form.errors else 200
     return render(request, "incidents/incident_list.html", context, status=status)

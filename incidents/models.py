@@ -1021,3 +1021,70 @@ class FollowUpAction(VersionedModel):
         super().clean()
         if self.next_step_due and not self.next_step.strip():
             raise ValidationError({"next_step": _("A due date needs a next step.")})
+
+
+class CountDimension(models.TextChoices):
+    """What a row of `PublicIncidentCount` counts by, besides its bucket."""
+
+    TOTAL = "", _("All incidents of the bucket")
+    VERIFICATION = "verification", _("Verification status")
+    CITIZENSHIP = "citizenship", _("Detainee citizenship")
+    ALLEGATION = "allegation", _("Allegation")
+    OUTCOME = "outcome", _("Outcome")
+    MONTH = "month", _("Month of the date")
+
+
+class PublicIncidentCount(models.Model):
+    """Counts of the published incidents, kept per bucket (situation, kind, place, year), so
+    the case list's summary, chart and facets read a few thousand rows instead of every
+    incident and detention (issue 6). Derived data, for anonymous readers only: staff, who
+    also see drafts, get the counts computed live. `incidents/public_counts.py` keeps these
+    rows in step with every write and explains which filters they can answer.
+
+    One bucket has one TOTAL row (incidents, people detained and released by the counting
+    rule of `facets.py`, and the first and last date known to the day), and one row per
+    value of each other dimension: incidents with that verification status, incidents with
+    at least one public detention of that citizenship / allegation / outcome, and incidents
+    and people detained per month of the date ("2022-01"; "2022" for a date known only to the
+    year). Every incident has one bucket, so counts add up across buckets without counting
+    an incident twice.
+
+    `situation_id` and `location_id` are plain integers, not foreign keys: 0 stands for "no
+    situation" so that the unique key holds on both databases (NULLs are never equal), and
+    the rows are rebuilt from the incidents, never edited, so nothing can dangle for long.
+    """
+
+    situation_id = models.BigIntegerField(_("situation id"), default=0)
+    kind = models.CharField(_("kind"), max_length=24, choices=IncidentKind.choices)
+    location_id = models.BigIntegerField(_("place id"))
+    year = models.PositiveSmallIntegerField(_("year"), help_text=_("0 for undated incidents."))
+    dimension = models.CharField(
+        _("dimension"), max_length=16, choices=CountDimension.choices, blank=True
+    )
+    value = models.CharField(_("value"), max_length=24, blank=True)
+    incidents = models.PositiveIntegerField(_("incidents"))
+    people_detained = models.PositiveIntegerField(_("people detained"), default=0)
+    people_released = models.PositiveIntegerField(_("people released"), default=0)
+    first_exact_date = models.DateField(_("first date known to the day"), null=True)
+    last_exact_date = models.DateField(_("last date known to the day"), null=True)
+
+    class Meta:
+        verbose_name = _("public incident count")
+        verbose_name_plural = _("public incident counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["situation_id", "kind", "location_id", "year", "dimension", "value"],
+                name="public_count_one_row_per_bucket_value",
+            ),
+        ]
+        indexes = [
+            # Every read picks one dimension, then narrows by year and kind (the date range
+            # and kind filters), and sums; refreshing a bucket deletes by the unique key.
+            models.Index(
+                fields=["dimension", "year", "kind", "location_id"],
+                name="public_count_dimension_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.location_id}/{self.year} {self.dimension}={self.value}"

@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404, render
 from cabar_tracker.publishing import can_see_unpublished
 from people.models import Person
 
-from .facets import summarize
+from .counting import summarize
 from .models import (
     Allegation,
     CoordinatePrecision,

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cabar_tracker.publishing import PublicationState
+from incidents import public_counts
 from incidents.models import (
     Allegation,
     AllegationKind,
@@ -168,6 +169,7 @@ def remove_synthetic(situation: Situation) -> None:
         Source.objects.filter(url__startswith="https://synthetic.example.org/").delete()
         Location.objects.filter(slug__startswith="synthetic-")._raw_delete("default")
         situation.delete()
+        public_counts.rebuild()
 
 
 class SyntheticData:
@@ -192,6 +194,8 @@ class SyntheticData:
         sources = self.make_sources(max(1, incidents // 20))
         counts = self.make_incidents(incidents, situation, places, person_ids, sources)
         counts["statements"] = self.make_statements(situation, max(1, incidents // 10), person_ids)
+        # The bulk load above skipped the per-write upkeep of the public counts.
+        counts["public count rows"] = public_counts.rebuild()
         return {
             "locations": len(places),
             "people": len(person_ids),

@@ -1,0 +1,423 @@
+"""Counts of published incidents maintained per bucket (`PublicIncidentCount`), so that the
+case list's summary, chart and facets cost the same at a million incidents as at a hundred.
+
+Counting the public list live means, for every page view, one GROUP BY per facet over every
+matching incident, and over every detention for the citizenship, allegation and outcome
+facets: seconds at a million incidents (bench/README.md). The counts only change when
+something is written, so they are kept per bucket (situation, kind, place, year) and a page
+sums a few thousand rows.
+
+**Which filters the counts answer** (`for_filters`): an anonymous reader's list filtered by
+any of situation, kind, place (with everything inside it) and a date range made of whole
+years (from 1 January, until 31 December, either or both). Anything else (text search,
+verification, a detainee filter, a range that cuts a year, `updated_since`) and every staff
+reader, who also sees drafts, are counted live by `facets.py`, over a set that the filter
+has already narrowed.
+
+**How they stay right.** Every write that can change what the public sees of an incident
+refreshes the buckets involved (before and after the write) in the same transaction: an
+incident saved or deleted (its old and new bucket), a detention or an allegation saved or
+deleted (its incident's), a person saved (the incidents they are detained in), and the bulk
+paths of `HistoryRecordingQuerySet` (`update()`, `bulk_update()`, `bulk_create()`), which
+report the rows they write to `watch_bulk_writes`. Refreshing a bucket recomputes it from
+the incidents, with the same querysets as the live counts, so it cannot drift; `rebuild()`
+(`manage.py rebuild_public_counts`) recomputes every bucket, for data written around the
+ORM (the synthetic generator's bulk load).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
+
+from cabar_tracker.history import watch_bulk_writes
+from cabar_tracker.publishing import can_see_unpublished
+from people.models import Person
+
+from .charts import DAY, MONTH, PLACEABLE, DateRow, choose_unit
+from .counting import Summary, people_detained, people_released
+from .models import (
+    Allegation,
+    CountDimension,
+    Detention,
+    Incident,
+    Location,
+    PublicIncidentCount,
+)
+from .partial_dates import DatePrecision
+
+# (situation id or 0, kind, location id, year or 0)
+Bucket = tuple[int, str, int, int]
+
+# The filters the counts can answer; `ordering` only sorts.
+ANSWERABLE_FILTERS = {"situation", "kind", "place", "date_after", "date_before", "ordering"}
+# Buckets refreshed per query; keeps the OR of bucket conditions a reasonable size.
+REFRESH_CHUNK = 100
+BATCH_SIZE = 5_000
+EXACT_PRECISIONS = tuple(PLACEABLE[DAY])  # dates known to the day (or around a day)
+DETENTION_DIMENSIONS = {
+    CountDimension.CITIZENSHIP: "person__citizenship",
+    CountDimension.ALLEGATION: "allegations__kind",
+    CountDimension.OUTCOME: "outcome",
+}
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicCounts:
+    """The maintained counts narrowed to one set of filters (values as validated by
+    `IncidentFilter`). Each method is one query; `leave_out` drops a filter, as a facet
+    leaves out its own."""
+
+    situation_ids: tuple[int, ...] = ()
+    kinds: tuple[str, ...] = ()
+    place_path: str | None = None
+    first_year: int | None = None
+    last_year: int | None = None
+
+    def rows(self, dimension: str, *, leave_out: str | None = None) -> QuerySet:
+        rows = PublicIncidentCount.objects.filter(dimension=dimension).order_by()
+        if self.situation_ids and leave_out != "situation":
+            rows = rows.filter(situation_id__in=self.situation_ids)
+        if self.kinds and leave_out != "kind":
+            rows = rows.filter(kind__in=self.kinds)
+        if self.place_path is not None and leave_out != "place":
+            inside = Location.objects.filter(path__startswith=self.place_path).values("pk")
+            rows = rows.filter(location_id__in=inside)
+        if self.first_year is not None or self.last_year is not None:
+            # A date filter leaves out undated incidents (year 0), as the filter does.
+            rows = rows.filter(year__gte=max(self.first_year or 1, 1))
+            if self.last_year is not None:
+                rows = rows.filter(year__lte=self.last_year)
+        return rows
+
+    def summary(self) -> Summary:
+        totals = self.rows(CountDimension.TOTAL).aggregate(
+            incidents=Sum("incidents"),
+            detained=Sum("people_detained"),
+            released=Sum("people_released"),
+        )
+        return Summary(totals["incidents"] or 0, totals["detained"] or 0, totals["released"] or 0)
+
+    def by(self, column: str, *, leave_out: str | None = None) -> dict:
+        """Incidents per value of a bucket column (`kind`, `situation_id`, `location_id`)."""
+        rows = self.rows(CountDimension.TOTAL, leave_out=leave_out)
+        return dict(rows.values_list(column).annotate(n=Sum("incidents")))
+
+    def by_value(self, dimension: str) -> dict[str, int]:
+        """Incidents per value of a dimension (verification, citizenship, allegation, outcome)."""
+        return dict(self.rows(dimension).values_list("value").annotate(n=Sum("incidents")))
+
+    def date_rows(self) -> list[DateRow] | None:
+        """The chart's rows, at month resolution, or None when the chart needs finer bars
+        than months (dates known to the day span six months or less), which only the
+        incidents themselves can give."""
+        span = self.rows(CountDimension.TOTAL).aggregate(
+            first=Min("first_exact_date"), last=Max("last_exact_date")
+        )
+        if span["first"] is not None and choose_unit(span["first"], span["last"]) != MONTH:
+            return None
+        rows = []
+        for value, people, incidents in (
+            self.rows(CountDimension.MONTH)
+            .values_list("value")
+            .annotate(people=Sum("people_detained"), n=Sum("incidents"))
+        ):
+            if len(value) == 4:  # "2022": known only to the year
+                day, precision = datetime.date(int(value), 1, 1), DatePrecision.YEAR
+            else:
+                year, month = value.split("-")
+                day, precision = datetime.date(int(year), int(month), 1), DatePrecision.MONTH
+            rows.append(DateRow(day, precision, people or 0, incidents))
+        if self.first_year is None and self.last_year is None:
+            undated = self.rows(CountDimension.TOTAL).filter(year=0)
+            totals = undated.aggregate(people=Sum("people_detained"), n=Sum("incidents"))
+            if totals["n"]:
+                rows.append(DateRow(None, "", totals["people"] or 0, totals["n"]))
+        return rows
+
+
+def for_filters(filterset, user) -> PublicCounts | None:
+    """The maintained counts for a validated `IncidentFilter` over what `user` may see, or
+    None when they cannot answer it (see the module docstring): count live then."""
+    if can_see_unpublished(user):
+        return None
+    chosen = {
+        name: value
+        for name, value in filterset.form.cleaned_data.items()
+        if value not in (None, "", [], ())
+    }
+    if not set(chosen) <= ANSWERABLE_FILTERS:
+        return None
+    after, before = chosen.get("date_after"), chosen.get("date_before")
+    if after is not None and (after.month, after.day) != (1, 1):
+        return None
+    if before is not None and (before.month, before.day) != (12, 31):
+        return None
+    place = chosen.get("place")
+    return PublicCounts(
+        situation_ids=tuple(situation.pk for situation in chosen.get("situation", ())),
+        kinds=tuple(chosen.get("kind", ())),
+        place_path=place.path if place is not None else None,
+        first_year=after.year if after else None,
+        last_year=before.year if before else None,
+    )
+
+
+# --- computing ----------------------------------------------------------------------------
+
+
+def _bucket(situation_id, kind, location_id, start_date) -> Bucket:
+    return (situation_id or 0, kind, location_id, start_date.year if start_date else 0)
+
+
+def _incidents_in(buckets: Iterable[Bucket]) -> Q:
+    condition = Q(pk__in=[])
+    for situation_id, kind, location_id, year in buckets:
+        term = Q(kind=kind, location_id=location_id)
+        term &= Q(situation_id=situation_id) if situation_id else Q(situation__isnull=True)
+        if year:
+            term &= Q(
+                start_date__gte=datetime.date(year, 1, 1),
+                start_date__lte=datetime.date(year, 12, 31),
+            )
+        else:
+            term &= Q(start_date__isnull=True)
+        condition |= term
+    return condition
+
+
+def _rows_in(buckets: Iterable[Bucket]) -> Q:
+    condition = Q(pk__in=[])
+    for situation_id, kind, location_id, year in buckets:
+        condition |= Q(situation_id=situation_id, kind=kind, location_id=location_id, year=year)
+    return condition
+
+
+def compute(incidents: QuerySet[Incident]) -> list[PublicIncidentCount]:
+    """Every count row of the given published incidents, grouped by bucket."""
+    keyed = incidents.order_by().annotate(
+        bucket_situation=Coalesce("situation_id", Value(0)),
+        bucket_kind=F("kind"),
+        bucket_location=F("location_id"),
+        bucket_year=Coalesce(ExtractYear("start_date"), Value(0)),
+    )
+    key = ("bucket_situation", "bucket_kind", "bucket_location", "bucket_year")
+    made: list[PublicIncidentCount] = []
+
+    def row(values: dict, dimension: str, value: str, **counts) -> PublicIncidentCount:
+        return PublicIncidentCount(
+            situation_id=values["bucket_situation"],
+            kind=values["bucket_kind"],
+            location_id=values["bucket_location"],
+            year=values["bucket_year"],
+            dimension=dimension,
+            value=value,
+            **counts,
+        )
+
+    exact = Q(start_date_precision__in=EXACT_PRECISIONS)
+    for values in keyed.values(*key).annotate(
+        n=Count("pk"),
+        detained=Sum(people_detained(None)),
+        released=Sum(people_released(None)),
+        first=Min("start_date", filter=exact),
+        last=Max("start_date", filter=exact),
+    ):
+        made.append(
+            row(
+                values,
+                CountDimension.TOTAL,
+                "",
+                incidents=values["n"],
+                people_detained=values["detained"] or 0,
+                people_released=values["released"] or 0,
+                first_exact_date=values["first"],
+                last_exact_date=values["last"],
+            )
+        )
+    for values in keyed.values(*key, "verification").annotate(n=Count("pk")):
+        made.append(
+            row(values, CountDimension.VERIFICATION, values["verification"], incidents=values["n"])
+        )
+
+    # The chart: per month of the date, or per year for a date known only to the year.
+    months: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for values in (
+        keyed.filter(start_date__isnull=False)
+        .annotate(month=ExtractMonth("start_date"))
+        .values(*key, "month", "start_date_precision")
+        .annotate(n=Count("pk"), detained=Sum(people_detained(None)))
+    ):
+        year = values["bucket_year"]
+        if values["start_date_precision"] == DatePrecision.YEAR:
+            period = f"{year:04d}"
+        else:
+            period = f"{year:04d}-{values['month']:02d}"
+        totals = months[(*(values[k] for k in key), period)]
+        totals[0] += values["n"]
+        totals[1] += values["detained"] or 0
+    for (situation_id, kind, location_id, year, period), (n, detained) in months.items():
+        made.append(
+            PublicIncidentCount(
+                situation_id=situation_id,
+                kind=kind,
+                location_id=location_id,
+                year=year,
+                dimension=CountDimension.MONTH,
+                value=period,
+                incidents=n,
+                people_detained=detained,
+            )
+        )
+
+    # Incidents with at least one public detention of each value, as the live facets count.
+    detentions = (
+        Detention.objects.published()
+        .filter(incident__in=incidents.order_by().values("pk"))
+        .order_by()
+        .annotate(
+            bucket_situation=Coalesce("incident__situation_id", Value(0)),
+            bucket_kind=F("incident__kind"),
+            bucket_location=F("incident__location_id"),
+            bucket_year=Coalesce(ExtractYear("incident__start_date"), Value(0)),
+        )
+    )
+    for dimension, field_name in DETENTION_DIMENSIONS.items():
+        for values in detentions.values(*key, field_name).annotate(
+            n=Count("incident", distinct=True)
+        ):
+            if values[field_name]:
+                made.append(row(values, dimension, values[field_name], incidents=values["n"]))
+    return made
+
+
+def refresh(buckets: Iterable[Bucket]) -> None:
+    """Recompute the rows of these buckets from the published incidents."""
+    buckets = sorted(set(buckets))
+    with transaction.atomic():
+        for start in range(0, len(buckets), REFRESH_CHUNK):
+            chunk = buckets[start : start + REFRESH_CHUNK]
+            PublicIncidentCount.objects.filter(_rows_in(chunk)).delete()
+            rows = compute(Incident.objects.published().filter(_incidents_in(chunk)))
+            PublicIncidentCount.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+
+
+def rebuild() -> int:
+    """Recompute every row; returns how many there are."""
+    with transaction.atomic():
+        PublicIncidentCount.objects.all().delete()
+        rows = compute(Incident.objects.published())
+        PublicIncidentCount.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    return len(rows)
+
+
+# --- which buckets a write touches --------------------------------------------------------
+
+
+# Each takes ids, or a queryset of ids (then it is one query, with a subquery).
+
+
+def buckets_of_incidents(ids) -> set[Bucket]:
+    rows = Incident._base_manager.filter(pk__in=ids).values_list(
+        "situation_id", "kind", "location_id", "start_date"
+    )
+    return {_bucket(*row) for row in rows}
+
+
+def buckets_of_detentions(ids) -> set[Bucket]:
+    incident_ids = Detention._base_manager.filter(pk__in=ids).values("incident_id")
+    return buckets_of_incidents(incident_ids)
+
+
+def buckets_of_allegations(ids) -> set[Bucket]:
+    detention_ids = Allegation._base_manager.filter(pk__in=ids).values("detention_id")
+    return buckets_of_detentions(detention_ids)
+
+
+def buckets_of_people(ids) -> set[Bucket]:
+    incident_ids = Detention._base_manager.filter(person_id__in=ids).values("incident_id")
+    return buckets_of_incidents(incident_ids)
+
+
+BUCKETS_OF = {
+    Incident: buckets_of_incidents,
+    Detention: buckets_of_detentions,
+    Allegation: buckets_of_allegations,
+    Person: buckets_of_people,
+}
+
+
+def buckets_of(model, ids: Iterable[int | None]) -> set[Bucket]:
+    """The buckets the rows of `model` with these ids count in (as stored now)."""
+    ids = [pk for pk in ids if pk is not None]
+    if not ids:
+        return set()
+    return BUCKETS_OF[model](ids)
+
+
+def _is_public(model, pk) -> bool:
+    return pk is not None and model.objects.published().filter(pk=pk).exists()
+
+
+def _before_save(sender, instance, **kwargs) -> None:
+    """Remember where the stored row counted (its buckets), and whether it counted at all."""
+    if instance._state.adding:  # nothing stored yet, so nothing counted
+        instance._counted_buckets, instance._was_public = set(), False
+        return
+    instance._counted_buckets = buckets_of(sender, [instance.pk])
+    instance._was_public = sender is Allegation or _is_public(sender, instance.pk)
+
+
+def _after_save(sender, instance, **kwargs) -> None:
+    # A draft that stays a draft changes nothing the public sees (the common case while
+    # staff edit, and for every factory-made draft in the tests).
+    if not (
+        getattr(instance, "_was_public", True)
+        or sender is Allegation
+        or _is_public(sender, instance.pk)
+    ):
+        return
+    refresh(getattr(instance, "_counted_buckets", set()) | buckets_of(sender, [instance.pk]))
+
+
+def _after_delete(sender, instance, **kwargs) -> None:
+    if sender is Incident:
+        refresh({_bucket(instance.situation_id, instance.kind, instance.location_id,
+                         instance.start_date)})  # fmt: skip
+    elif sender is Detention:
+        refresh(buckets_of(Incident, [instance.incident_id]))
+    elif sender is Allegation:
+        refresh(buckets_of(Detention, [instance.detention_id]))
+
+
+def connect() -> None:
+    """Keep the counts in step with every write (called once, from the app's ready())."""
+    from django.db.models.signals import post_delete, post_save, pre_save
+
+    for model in BUCKETS_OF:
+        uid = f"public_counts_{model._meta.label_lower}"
+        pre_save.connect(_before_save, sender=model, dispatch_uid=uid)
+        post_save.connect(_after_save, sender=model, dispatch_uid=uid)
+        post_delete.connect(_after_delete, sender=model, dispatch_uid=uid)
+    watch_bulk_writes(_bulk_write)
+
+
+def _bulk_write(model, pks: list[int]):
+    """`watch_bulk_writes` callback: note the buckets before the write, refresh after."""
+    if model not in BUCKETS_OF:
+        return None
+    before = buckets_of(model, pks)
+
+    def after() -> None:
+        refresh(before | buckets_of(model, pks))
+
+    return after
