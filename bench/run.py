@@ -567,6 +567,8 @@ def start_datasette(path: Path, port: int, log_file: Path) -> subprocess.Popen:
     command += ["--setting", "facet_time_limit_ms", "60000"]
     command += ["--setting", "sql_time_limit_ms", "60000"]
     command += ["--setting", "num_sql_threads", "2"]
+    # The agreement check reads a whole filtered set through one SQL query.
+    command += ["--setting", "max_returned_rows", "1000000"]
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -682,6 +684,66 @@ def load(port: int, url: str, seconds: float, threads: int = 4) -> dict:
 # --- the run ------------------------------------------------------------------------------
 
 
+def get_json(port: int, url: str):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    try:
+        connection.request("GET", url, headers={"Host": "127.0.0.1"})
+        response = connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{url}: HTTP {response.status}")
+        return json.loads(body)
+    finally:
+        connection.close()
+
+
+def app_filtered_ids(port: int, p: dict) -> list[int]:
+    """Every id the API gives for the filtered case, following its cursor links."""
+    year = p["year"]
+    query = urllib.parse.urlencode(
+        {
+            "place": p["country"],
+            "kind": p["kind"],
+            "date_after": f"{year}-01-01",
+            "date_before": f"{year}-12-31",
+            "page_size": 200,
+        }
+    )
+    url, ids = f"/api/v1/incidents/?{query}", []
+    while url:
+        page = get_json(port, url)
+        ids += [row["id"] for row in page["results"]]
+        url = (
+            page["next"]
+            and urllib.parse.urlsplit(page["next"])._replace(scheme="", netloc="").geturl()
+        )
+    return ids
+
+
+def datasette_filtered_ids(port: int, p: dict) -> list[int]:
+    """The same filter asked of Datasette, as SQL over the same file, in the app's order."""
+    year = p["year"]
+    sql = (
+        f"select id from incidents_incident where {PUBLISHED} and kind = :kind "
+        "and start_date between :first and :last and location_id in "
+        "(select id from incidents_location where path like :path) "
+        "order by start_date desc, id desc"
+    )
+    query = urllib.parse.urlencode(
+        {
+            "sql": sql,
+            "kind": p["kind"],
+            "first": f"{year}-01-01",
+            "last": f"{year}-12-31",
+            "path": f"{p['country_path']}%",
+            "_shape": "array",
+            "_size": "max",
+            "_json_infinity": "off",
+        }
+    )
+    return [row["id"] for row in get_json(port, f"/bench.json?{query}")]
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     if a is None or not b:
         return None
@@ -768,6 +830,7 @@ def run(args: argparse.Namespace) -> dict:
             entry["app_raw"] = ratio(entry["median_ms"], entry.get("raw", {}).get("median_ms"))
             result["cases"].append(entry)
             log(f"{case['name']}: {entry['median_ms']} ms (p90 {entry['p90_ms']})")
+        app_ids = app_filtered_ids(port, params)
         if not args.skip_export_all:
             log("export of every row, sampling the workers' memory")
             result["export_all"] = export_memory(port, gunicorn.pid, "/incidents/export.csv")
@@ -789,6 +852,14 @@ def run(args: argparse.Namespace) -> dict:
             log(f"datasette on 127.0.0.1:{port}")
             datasette = start_datasette(path, port, server_log)
             result["datasette"] = "measured"
+            datasette_ids = datasette_filtered_ids(port, params)
+            result["agreement"] = {
+                "case": "api: filtered (every page) vs Datasette SQL, same filter and order",
+                "app_rows": len(app_ids),
+                "datasette_rows": len(datasette_ids),
+                "same_ids_in_same_order": app_ids == datasette_ids,
+            }
+            log(f"agreement with Datasette: {result['agreement']}")
             for entry in result["cases"]:
                 url = datasette_cases(params).get(entry["name"])
                 if url is None:

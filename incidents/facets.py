@@ -40,6 +40,8 @@ from .partial_dates import DatePrecision, PartialDate
 
 __all__ = ["Summary", "people_detained", "people_released", "summarize"]  # the counting rule
 
+# Up to this many incidents, a detention facet counts through a list of their ids.
+ID_LIST_LIMIT = 10_000
 # Query-string parameters that are not filters but travel with every link of the list.
 ORDERING_PARAM = "ordering"
 
@@ -65,6 +67,15 @@ def filtered_incidents(filterset: IncidentFilter, *, leave_out: Iterable[str] = 
         if name not in leave_out:
             selected = filterset.filters[name].filter(selected, value)
     return selected.order_by()
+
+
+def is_active(filterset: IncidentFilter, name: str) -> bool:
+    """Whether the filter `name` narrows the list: given a value that passed validation.
+    (Read from the request, not from `cleaned_data`, whose chosen situations are a
+    queryset that would cost a query to test.)"""
+    if name in filterset.form.errors:
+        return False
+    return any(value.strip() for value in filterset.data.getlist(name))
 
 
 def clean_query(data: QueryDict, filterset: IncidentFilter) -> QueryDict:
@@ -111,7 +122,7 @@ def replaced(query: QueryDict, name: str, value: str | None) -> str:
 class FacetValue:
     value: str
     label: str
-    count: int
+    count: int | None  # None: not counted (a set too large to count live)
     selected: bool
     url: str  # query string that toggles this value
     depth: int = 0  # places: 0 a country, 1 a city inside it
@@ -124,14 +135,22 @@ class Facet:
     values: list[FacetValue] = field(default_factory=list)
 
 
-def build_facets(filterset: IncidentFilter, query: QueryDict, user, counts=None) -> list[Facet]:
+def build_facets(
+    filterset: IncidentFilter, query: QueryDict, user, counts=None, selected=None
+) -> list[Facet]:
     """Every facet of the list page, in the order the sidebar shows them. With `counts`
     (`public_counts.for_filters()`, when it can answer these filters) the numbers come
     from the maintained counts, else from GROUP BY queries over the incidents; both give
-    the same numbers (tests/incidents/test_public_counts.py)."""
+    the same numbers (tests/incidents/test_public_counts.py). `selected`, when given, is
+    the filtered set already narrowed to its ids: a facet whose own filter is not active
+    counts over it rather than applying every filter again."""
     chosen = filterset.form.cleaned_data
+    if counts is UNCOUNTED:
+        return uncounted_facets(filterset, query, user)
 
     def base(name: str) -> QuerySet[Incident]:
+        if selected is not None and not is_active(filterset, name):
+            return selected
         return filtered_incidents(filterset, leave_out=[name])
 
     def label(name: str) -> str:
@@ -174,6 +193,61 @@ def build_facets(filterset: IncidentFilter, query: QueryDict, user, counts=None)
     ]
 
 
+class _Uncounted:
+    """`build_facets(counts=UNCOUNTED)`: the filter values without their numbers."""
+
+
+UNCOUNTED = _Uncounted()
+
+
+def uncounted_facets(filterset: IncidentFilter, query: QueryDict, user) -> list[Facet]:
+    """The facets without numbers, for a set too large to count live (the case list's
+    capped mode): every value of the fixed lists, the situations, and the countries (and
+    the chosen place and citizenships), so the reader can still narrow the list."""
+    chosen = filterset.form.cleaned_data
+
+    def label(name: str) -> str:
+        return str(filterset.filters[name].label)
+
+    def plain(name: str, choices, picked: set[str] | None = None) -> Facet:
+        if picked is None:
+            picked = {str(value) for value in chosen.get(name) or []}
+        values = [
+            FacetValue(
+                str(value), str(text), None, str(value) in picked, toggled(query, name, str(value))
+            )
+            for value, text in choices
+        ]
+        return Facet(name, label(name), values)
+
+    situations = Situation.objects.visible_to(user).order_by("title").values_list("slug", "title")
+    picked_situations = [s.slug for s in chosen.get("situation") or []]
+    place = chosen.get("place")
+    shown = Q(kind=LocationKind.COUNTRY) | (Q(pk=place.pk) if place else Q(pk__in=[]))
+    places = [
+        FacetValue(
+            location.slug,
+            location.name,
+            None,
+            place is not None and place.pk == location.pk,
+            replaced(query, "place", None if place and place.pk == location.pk else location.slug),
+        )
+        for location in Location.objects.filter(shown).order_by("name").only("slug", "name")
+    ]
+    citizenships = [
+        (code, countries.name(code) or code) for code in chosen.get("citizenship") or []
+    ]
+    return [
+        plain("situation", situations, set(picked_situations)),
+        plain("kind", IncidentKind.choices),
+        Facet("place", label("place"), places),
+        plain("citizenship", citizenships),
+        plain("allegation", AllegationKind.choices),
+        plain("outcome", Outcome.choices),
+        plain("verification", Verification.choices),
+    ]
+
+
 def _paths_of(per_location: dict[int, int]) -> dict[str, int]:
     """Counts per location id, keyed by the locations' paths instead (one query)."""
     paths = dict(Location.objects.filter(pk__in=per_location).values_list("pk", "path"))
@@ -208,13 +282,14 @@ def _incident_counts(incidents: QuerySet[Incident], field_name: str) -> dict:
 def _detention_counts(incidents: QuerySet[Incident], user, field_name: str) -> dict[str, int]:
     """Incidents per value of a detention's field, counting each incident once and only
     through detentions this user may see."""
-    rows = (
-        Detention.objects.visible_to(user)
-        .filter(incident__in=incidents)
-        .values(field_name)
-        .annotate(n=Count("incident", distinct=True))
-        .order_by()
-    )
+    # Through the incidents' ids when there are few: the planners otherwise tend to read
+    # every detention and test its incident against the filters (3 s at two million).
+    ids = list(incidents.values_list("pk", flat=True)[: ID_LIST_LIMIT + 1])
+    if len(ids) <= ID_LIST_LIMIT:
+        detentions = Detention.objects.visible_apart_from_incident(user).filter(incident_id__in=ids)
+    else:
+        detentions = Detention.objects.visible_to(user).filter(incident__in=incidents)
+    rows = detentions.values(field_name).annotate(n=Count("incident", distinct=True)).order_by()
     return {row[field_name]: row["n"] for row in rows if row[field_name]}
 
 

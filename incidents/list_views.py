@@ -22,10 +22,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from people.models import Person
+
 from . import public_counts
 from .charts import Chart, build_chart, detentions_chart
 from .facets import (
     ORDERING_PARAM,
+    UNCOUNTED,
     build_facets,
     clean_query,
     describe_filters,
@@ -36,11 +39,17 @@ from .facets import (
     title_for,
 )
 from .filters import IncidentFilter
-from .models import Incident, Location
+from .models import Detention, Incident, Location
 from .partial_dates import PartialDate
+from .text_search import incident_text_contains
 from .views import attach_place_labels
 
 INCIDENTS_PER_PAGE = 25
+# Above this many incidents, a filter the maintained counts cannot answer (a text search,
+# a detainee's citizenship…) is not counted: the page says "more than 10,000", lists the
+# filter values without numbers, leaves out the chart and pages through the first 10,000.
+# Counting live costs a scan per number, seconds at a million incidents.
+COUNT_CAP = 10_000
 # The map draws at most this many incidents (the first of the current sort order); beyond
 # it a browser slows down and the points say little that the place counts do not.
 MAP_POINT_LIMIT = 1000
@@ -141,12 +150,12 @@ class MapPoints:
     points: list[dict]
     mapped: int  # incidents on the map
     considered: int  # incidents the map looked at (at most MAP_POINT_LIMIT)
-    total: int  # incidents in the filter
+    total: int | None  # incidents in the filter; None when not counted (over COUNT_CAP)
     limit: int
 
     @property
     def capped(self) -> bool:
-        return self.total > self.considered
+        return self.total is None or self.total > self.considered
 
     @property
     def unplaced(self) -> int:
@@ -154,7 +163,7 @@ class MapPoints:
         return self.considered - self.mapped
 
 
-def map_points(incidents: QuerySet[Incident], user, ordering, total: int) -> MapPoints:
+def map_points(incidents: QuerySet[Incident], user, ordering, total: int | None) -> MapPoints:
     """Points for the map: each incident at its place's coordinates, or those of the
     nearest place around it that has some (a checkpoint without coordinates is shown at
     its city). Two queries whatever the number: the incidents, then the coordinates of
@@ -188,6 +197,12 @@ def map_points(incidents: QuerySet[Incident], user, ordering, total: int) -> Map
                 pk__in=wanted, latitude__isnull=False
             ).values_list("pk", "latitude", "longitude")
         }
+    # Up to a thousand points share a few hundred dates and counts: word each once, and
+    # build the case URLs from one reversed pattern (a slug needs no escaping in a path).
+    dates: dict[tuple, str] = {}
+    count_labels: dict[int, str] = {}
+    url_pattern = reverse("incidents:incident_detail", kwargs={"slug": "SLUG"})
+    url_prefix, url_suffix = url_pattern.split("SLUG")
     points = []
     for row in rows:
         position = None
@@ -201,20 +216,25 @@ def map_points(incidents: QuerySet[Incident], user, ordering, total: int) -> Map
                     break
         if position is None:
             continue
-        date = PartialDate.of(row["start_date"], row["start_date_precision"])
+        date_key = (row["start_date"], row["start_date_precision"])
+        if date_key not in dates:
+            date = PartialDate.of(*date_key)
+            dates[date_key] = str(date) if date else ""
+        count = row["people_detained"]
+        if count not in count_labels:
+            # Worded here, where the plural rules of the reader's language are known.
+            count_labels[count] = ngettext(
+                "%(count)s person detained", "%(count)s people detained", count
+            ) % {"count": count}
         points.append(
             {
                 "lat": float(position[0]),
                 "lon": float(position[1]),
                 "title": row["title"],
-                "url": reverse("incidents:incident_detail", kwargs={"slug": row["slug"]}),
-                "date": str(date) if date else "",
-                "count": row["people_detained"],
-                # Worded here, where the plural rules of the reader's language are known.
-                "count_label": ngettext(
-                    "%(count)s person detained", "%(count)s people detained", row["people_detained"]
-                )
-                % {"count": row["people_detained"]},
+                "url": f"{url_prefix}{row['slug']}{url_suffix}",
+                "date": dates[date_key],
+                "count": count,
+                "count_label": count_labels[count],
             }
         )
     return MapPoints(
@@ -224,6 +244,55 @@ def map_points(incidents: QuerySet[Incident], user, ordering, total: int) -> Map
         total=total,
         limit=MAP_POINT_LIMIT,
     )
+
+
+def narrow_text_search(filterset: IncidentFilter) -> bool:
+    """Read the ids a text search (`q`) matches once, so that every count and list of the
+    page filters by that short list instead of searching again. False when it matches
+    more than COUNT_CAP: too many to count live, and the page shows them uncounted.
+
+    The ids are read a step at a time (people by name, their detentions, the texts by
+    the text index), each step by an index, then kept to the incidents this reader may
+    see: as one SQL condition (an OR of subqueries) the planners read every incident."""
+    value = (filterset.form.cleaned_data.get("q") or "").strip()
+    if not value:
+        return True
+    user = getattr(filterset.request, "user", None)
+    limit = COUNT_CAP + 1
+    named = Person.objects.searchable_by(user).matching_name(value).values_list("pk", flat=True)
+    named_ids = list(named[:limit])
+    by_person = (
+        Detention.objects.visible_apart_from_incident(user)
+        .filter(person_id__in=named_ids)
+        .values_list("incident_id", flat=True)
+    )
+    by_text = Incident.objects.filter(incident_text_contains(value)).values_list("pk", flat=True)
+    candidates = set(by_person[:limit]) | set(by_text.order_by()[:limit])
+    if len(named_ids) == limit or len(candidates) > COUNT_CAP:
+        return False
+    ids = list(filterset.queryset.filter(pk__in=candidates).values_list("pk", flat=True))
+    filterset.text_match_ids = ids
+    return True
+
+
+def page_rows(
+    incidents: QuerySet[Incident], user, keys, ordering, first: int, last: int
+) -> list[Incident]:
+    """The incidents of one page, with their places and people detained, in two queries:
+    the page's ids first, which the database reads from an index alone however deep the
+    page (skipping rows costs no join and no count of detentions), then those rows."""
+    ids_query = incidents.order_by(*ordering)
+    if any(key.endswith("detained") for key in keys):
+        ids_query = ids_query.annotate(people_detained=people_detained(user))
+    # Rows `first` to `last`, counted from 1 (Page.start_index() and end_index()).
+    ids = list(ids_query.values_list("pk", flat=True)[max(first - 1, 0) : last])
+    rows = (
+        Incident.objects.filter(pk__in=ids)
+        .select_related("location")
+        .annotate(people_detained=people_detained(user))
+    )
+    position = {pk: index for index, pk in enumerate(ids)}
+    return sorted(rows, key=lambda incident: position[incident.pk])
 
 
 def chart(incidents: QuerySet[Incident], user, counts) -> Chart | None:
@@ -244,22 +313,38 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     filterset = incident_filterset(request)
     query = clean_query(request.GET, filterset)
-    incidents = filtered_incidents(filterset)
-    # The maintained counts answer the common filters at any size; the rest count live.
+    # The maintained counts answer the common filters at any size; the rest are counted
+    # live, if they select at most COUNT_CAP incidents (else the page says "more than").
     counts = public_counts.for_filters(filterset, user)
-    summary = counts.summary() if counts else summarize(incidents, user)
+    capped = False
+    if counts is None:
+        capped = not narrow_text_search(filterset)
+    incidents = filtered_incidents(filterset)
+    selected = None
+    if counts is not None:
+        summary = counts.summary()
+    elif not capped:
+        # Counted live: read the ids once, and count, list and map through them, which
+        # the database answers by the primary key whatever the filters were.
+        ids = list(incidents.values_list("pk", flat=True)[: COUNT_CAP + 1])
+        capped = len(ids) > COUNT_CAP
+        selected = incidents = Incident.objects.filter(pk__in=ids)
+    if capped:
+        counts, summary, selected = UNCOUNTED, None, None
+        incidents = filtered_incidents(filterset)
+    elif counts is None:
+        summary = summarize(incidents, user)
     keys = sort_keys(filterset)
     ordering = order_expressions(keys)
 
-    rows = (
-        incidents.select_related("location")
-        .annotate(people_detained=people_detained(user))
-        .order_by(*ordering)
-    )
-    paginator = Paginator(rows, INCIDENTS_PER_PAGE)
-    # The summary query has counted the rows already; spare the paginator its COUNT.
-    paginator.count = summary.incidents
+    paginator = Paginator(incidents.order_by(*ordering), INCIDENTS_PER_PAGE)
+    # The summary query has counted the rows already; spare the paginator its COUNT. A
+    # capped list pages through its first COUNT_CAP incidents.
+    paginator.count = COUNT_CAP if capped else summary.incidents
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = page_rows(
+        incidents, user, keys, ordering, page.start_index(), page.end_index()
+    )
     attach_place_labels(incident.location for incident in page.object_list)
 
     active = describe_filters(filterset, query)
@@ -274,7 +359,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         # Page links keep the filters and the sort: "?kind=detention&page=2".
         "page_prefix": f"{query_string(query)}&" if query else "?",
         "elided_pages": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
-        "facets": build_facets(filterset, query, user, counts),
+        "facets": build_facets(filterset, query, user, counts, selected),
         "active_filters": active,
         "title": title_for(active),
         "list_url": list_url,
@@ -287,10 +372,12 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "form_hidden": _hidden_fields(query, "q", "date_after", "date_before"),
         "sort_hidden": _hidden_fields(query, ORDERING_PARAM),
         "sort_options": [(key, SORT_LABELS[key], key == current_sort) for key in ORDERINGS],
-        "map": map_points(incidents, user, ordering, summary.incidents),
+        "map": map_points(incidents, user, ordering, None if capped else summary.incidents),
+        "capped": capped,
+        "count_cap": COUNT_CAP,
         "map_tile_url": settings.MAP_TILE_URL,
         "map_attribution": settings.MAP_TILE_ATTRIBUTION,
-        "chart": chart(incidents, user, counts),
+        "chart": None if capped else chart(incidents, user, counts),
     }
     status = 400 if filterset.form.errors else 200
     return render(request, "incidents/incident_list.html", context, status=status)

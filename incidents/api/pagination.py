@@ -109,6 +109,16 @@ def after(keys: list[Key], values: list, *, backwards: bool = False) -> Q:
     return condition
 
 
+def _rows_by_ids(queryset: QuerySet, rows_query: QuerySet, limit: int) -> list:
+    """The first `limit` rows of `rows_query` in two queries: their ids, which the database
+    reads from the ordering index alone and stops after `limit` (with the joins and
+    annotations of a list query it may pick a plan that sorts every matching row first),
+    then those rows through `queryset`, with its joins and prefetches."""
+    ids = list(rows_query.values_list("pk", flat=True)[:limit])
+    by_id = queryset.order_by().in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
 def _encode_value(value):
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
@@ -202,10 +212,14 @@ class KeysetPagination(BasePagination):
         self.count = queryset.count() if want_count else None
 
         backwards = bool(cursor and cursor[1])
-        rows_query = queryset.order_by(*_sort(self.keys, backwards))
-        if cursor is not None:
-            rows_query = rows_query.filter(after(self.keys, cursor[0], backwards=backwards))
-        rows = list(rows_query[: self.page_size + 1])
+        ordered = queryset.order_by(*_sort(self.keys, backwards))
+        if cursor is None:
+            rows = _rows_by_ids(queryset, ordered, self.page_size + 1)
+        elif not backwards and cursor[0][0] is not None:
+            rows = self._rows_after_value(queryset, ordered, cursor[0])
+        else:
+            rows_query = ordered.filter(after(self.keys, cursor[0], backwards=backwards))
+            rows = _rows_by_ids(queryset, rows_query, self.page_size + 1)
         more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         if backwards:
@@ -221,6 +235,23 @@ class KeysetPagination(BasePagination):
                 self.next_cursor = self.encode_cursor(rows[-1], backwards=False)
             if has_previous:
                 self.previous_cursor = self.encode_cursor(rows[0], backwards=True)
+        return rows
+
+    def _rows_after_value(self, queryset, ordered, values: list) -> list:
+        """The next page after a row whose first key has a value, in up to two steps: the
+        rows whose first key is on the same side of that value, as one index range
+        (`start_date <= ?` bounds the scan; the OR of `after()` with its NULL branch made
+        SQLite read from the start of the index however deep the cursor); then, only if
+        the page is not full, the rows whose first key is NULL, which come last."""
+        first, value = self.keys[0], values[0]
+        bound = Q(**{f"{first.name}__{'lte' if first.descending else 'gte'}": value})
+        strictly = Q(**{f"{first.name}__{'lt' if first.descending else 'gt'}": value})
+        same = Q(**{first.name: value}) & after(self.keys[1:], values[1:])
+        limit = self.page_size + 1
+        rows = _rows_by_ids(queryset, ordered.filter(bound, strictly | same), limit)
+        if len(rows) < limit and first.field.null:
+            nulls = ordered.filter(**{f"{first.name}__isnull": True})
+            rows += _rows_by_ids(queryset, nulls, limit - len(rows))
         return rows
 
     def _link(self, cursor: str | None) -> str | None:

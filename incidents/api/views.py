@@ -53,8 +53,10 @@ def visible_statements(user) -> QuerySet[Statement]:
 
 def visible_detentions(user) -> QuerySet[Detention]:
     """Detentions the user may see, of persons the user may see (as on the pages: a person
-    whose own record is a draft is not shown through a published detention either)."""
-    return Detention.objects.visible_to(user).filter(person__in=Person.objects.visible_to(user))
+    whose own record is a draft is not shown through a published detention either; the
+    rule is `DetentionQuerySet.visible_to`'s own, so this adds no `person IN (every
+    visible person)` list, which cost 0.7 s per case at 300,000 people)."""
+    return Detention.objects.visible_to(user)
 
 
 def allegations_with_authors() -> QuerySet[Allegation]:

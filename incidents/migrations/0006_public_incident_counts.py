@@ -92,8 +92,18 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "public incident counts",
                 "indexes": [
                     models.Index(
-                        fields=["dimension", "year", "kind", "location_id"],
-                        name="public_count_dimension_idx",
+                        fields=[
+                            "dimension",
+                            "year",
+                            "kind",
+                            "location_id",
+                            "situation_id",
+                            "value",
+                            "incidents",
+                            "people_detained",
+                            "people_released",
+                        ],
+                        name="public_count_covering_idx",
                     )
                 ],
                 "constraints": [

@@ -474,12 +474,14 @@ def test_the_list_query_count_does_not_grow_with_rows(client, django_assert_max_
 
     # Guards against N+1. Anonymous, so no session query; a citizenship filter, so counted
     # live (not from the maintained counts). The filters validate the place (1) and the
-    # situation (2); then 3 the summary (count, people detained and released), 4 the page
-    # of incidents with their places and counts, 5 the names of those places' ancestors,
-    # facets: 6 situation counts, 7 situation names, 8 kind, 9 place counts, 10 place
-    # names, 11 citizenship, 12 allegation, 13 outcome, 14 verification; 15 the map's
-    # incidents, 16 the coordinates of the places around them, 17 the chart's counts.
-    with django_assert_max_num_queries(17):
+    # situation (2); 3 the ids of the filtered set (at most COUNT_CAP + 1); then 4 the
+    # summary (count, people detained and released), 5 the ids of the page, 6 its
+    # incidents with their places and counts, 7 the names of those places' ancestors,
+    # facets: 8 situation counts, 9 situation names, 10 kind, 11 place counts, 12 place
+    # names, 13–14 citizenship (the incidents' ids, then their detentions), 15–16
+    # allegation, 17–18 outcome, 19 verification; 20 the map's incidents, 21 the
+    # coordinates of the places around them, 22 the chart.
+    with django_assert_max_num_queries(22):
         response = get(client, "place=kazakhstan&situation=unrest&citizenship=KG")
     assert response.status_code == 200
     assert len(listed(response)) == min(rows, list_views.INCIDENTS_PER_PAGE)
@@ -501,13 +503,13 @@ def test_the_counted_list_query_count_does_not_grow_with_rows(
         AllegationFactory(detention=detention)
 
     # Filters the maintained counts answer (incidents/public_counts.py). The filters
-    # validate the place (1) and the situation (2); 3 the summary, 4 the page of
-    # incidents, 5 their places' ancestors; facets: 6 situation counts, 7 situation names,
-    # 8 kind, 9 place counts, 10 their paths, 11 place names, 12 citizenship,
-    # 13 allegation, 14 outcome, 15 verification; 16 the map's incidents, 17 the
-    # coordinates around them; the chart: 18 the span of exact dates, 19 people per month
-    # (falling back to 19 the live counts per date when the span is short).
-    with django_assert_max_num_queries(19):
+    # validate the place (1) and the situation (2); 3 the summary, 4 the page's ids,
+    # 5 its incidents, 6 their places' ancestors; facets: 7 situation counts, 8 situation
+    # names, 9 kind, 10 place counts, 11 their paths, 12 place names, 13 citizenship,
+    # 14 allegation, 15 outcome, 16 verification; 17 the map's incidents, 18 the
+    # coordinates around them; the chart: 19 the span of exact dates, 20 people per month
+    # (falling back to 20 the live counts per date when the span is short).
+    with django_assert_max_num_queries(20):
         response = get(
             client,
             "place=kazakhstan&situation=unrest&kind=detention"
@@ -774,3 +776,57 @@ def test_no_incident_filter_asks_for_distinct(rf):
     filterset = IncidentFilter(request.GET, queryset=Incident.objects.published(), request=request)
     assert filterset.is_valid(), filterset.errors
     assert not filterset.qs.query.distinct
+
+
+# --- capped counts -------------------------------------------------------------------------
+
+
+def test_a_search_too_broad_to_count_says_more_than_and_lists_the_values_uncounted(
+    client, monkeypatch
+):
+    monkeypatch.setattr(list_views, "COUNT_CAP", 3)
+    for _ in range(5):
+        IncidentFactory(summary="Detained after the protest.")
+
+    response = get(client, "q=protest")
+
+    assert response.status_code == 200
+    assert response.context["capped"] is True
+    assert response.context["summary"] is None
+    assert response.context["chart"] is None
+    page = text(response)
+    assert "More than 3 incidents" in page
+    kinds = next(f for f in response.context["facets"] if f.name == "kind")
+    assert {value.value for value in kinds.values} == set(IncidentKind.values)
+    assert all(value.count is None for value in kinds.values)
+    assert len(listed(response)) == 3  # the first COUNT_CAP, in pages
+
+
+def test_a_search_under_the_cap_is_counted_through_its_ids(client, monkeypatch):
+    monkeypatch.setattr(list_views, "COUNT_CAP", 3)
+    for kind in (IncidentKind.DETENTION, IncidentKind.DEPORTATION):
+        IncidentFactory(kind=kind, summary="Detained after the protest.")
+    IncidentFactory(summary="Nothing to see.")
+    IncidentFactory(summary="Another protest", publication_state=DRAFT)
+
+    response = get(client, "q=protest&kind=detention")
+
+    assert response.context["capped"] is False
+    assert response.context["summary"].incidents == 1
+    kinds = next(f for f in response.context["facets"] if f.name == "kind")
+    # The kind facet leaves out its own filter: both published matches, by kind.
+    assert {value.value: value.count for value in kinds.values} == {
+        IncidentKind.DETENTION: 1,
+        IncidentKind.DEPORTATION: 1,
+    }
+
+
+def test_a_filter_the_counts_cannot_answer_is_capped_above_the_limit(client, monkeypatch):
+    monkeypatch.setattr(list_views, "COUNT_CAP", 2)
+    for _ in range(3):
+        IncidentFactory(verification=Verification.REPORTED)
+
+    response = get(client, "verification=reported")
+
+    assert response.context["capped"] is True
+    assert "More than 2 incidents" in text(response)
