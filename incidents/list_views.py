@@ -22,8 +22,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from people.models import Person
-
 from . import public_counts
 from .charts import Chart, build_chart, detentions_chart
 from .facets import (
@@ -39,9 +37,8 @@ from .facets import (
     title_for,
 )
 from .filters import IncidentFilter
-from .models import Detention, Incident, Location
+from .models import Incident, Location
 from .partial_dates import PartialDate
-from .text_search import incident_text_contains
 from .views import attach_place_labels
 
 INCIDENTS_PER_PAGE = 25
@@ -247,31 +244,18 @@ def map_points(incidents: QuerySet[Incident], user, ordering, total: int | None)
 
 
 def narrow_text_search(filterset: IncidentFilter) -> bool:
-    """Read the ids a text search (`q`) matches once, so that every count and list of the
-    page filters by that short list instead of searching again. False when it matches
-    more than COUNT_CAP: too many to count live, and the page shows them uncounted.
-
-    The ids are read a step at a time (people by name, their detentions, the texts by
-    the text index), each step by an index, then kept to the incidents this reader may
-    see: as one SQL condition (an OR of subqueries) the planners read every incident."""
+    """Read the ids a text search (`q`) matches once (`IncidentFilter.text_candidates`),
+    so that every count and list of the page filters by that short list instead of
+    searching again. False when it matches more than COUNT_CAP: too many to count live,
+    and the page shows them uncounted."""
     value = (filterset.form.cleaned_data.get("q") or "").strip()
     if not value:
         return True
-    user = getattr(filterset.request, "user", None)
-    limit = COUNT_CAP + 1
-    named = Person.objects.searchable_by(user).matching_name(value).values_list("pk", flat=True)
-    named_ids = list(named[:limit])
-    by_person = (
-        Detention.objects.visible_apart_from_incident(user)
-        .filter(person_id__in=named_ids)
-        .values_list("incident_id", flat=True)
-    )
-    by_text = Incident.objects.filter(incident_text_contains(value)).values_list("pk", flat=True)
-    candidates = set(by_person[:limit]) | set(by_text.order_by()[:limit])
-    if len(named_ids) == limit or len(candidates) > COUNT_CAP:
+    candidates = filterset.text_candidates(value, COUNT_CAP)
+    if candidates is None:
         return False
-    ids = list(filterset.queryset.filter(pk__in=candidates).values_list("pk", flat=True))
-    filterset.text_match_ids = ids
+    visible = filterset.queryset.filter(pk__in=candidates)
+    filterset.text_match_ids = list(visible.values_list("pk", flat=True))
     return True
 
 
