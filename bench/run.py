@@ -334,6 +334,8 @@ def choose_parameters(data: Data) -> dict:
         # The generator's summaries are "Synthetic case about <four words>": "protest" is
         # one of its words, in about a third of the summaries.
         "word": "protest",
+        # A word in one title only: each synthetic title ends with its number, "(12345)".
+        "rare_word": f"({incident[1].rsplit('-', 1)[-1]})",
         "cyrillic_name": cyrillic,
         "incident_id": incident[0],
         "incident_slug": incident[1],
@@ -354,18 +356,21 @@ def app_cases(p: dict) -> list[dict]:
         }
     )
     word = urllib.parse.quote(p["word"])
+    rare = urllib.parse.quote(p["rare_word"])
     name = urllib.parse.quote(p["cyrillic_name"])
     return [
         {"name": "page: first", "url": "/incidents/"},
         {"name": "page: filtered", "url": f"/incidents/?{filtered}"},
         {"name": "page: 90% deep", "url": f"/incidents/?page={p['deep_page']}"},
         {"name": "page: full-text", "url": f"/incidents/?q={word}"},
+        {"name": "page: full-text, rare", "url": f"/incidents/?q={rare}"},
         {"name": "page: name (Cyrillic)", "url": f"/incidents/?q={name}"},
         {"name": "search: name (Cyrillic)", "url": f"/search/?q={name}"},
         {"name": "api: first", "url": "/api/v1/incidents/"},
         {"name": "api: filtered", "url": f"/api/v1/incidents/?{filtered}"},
         {"name": "api: 90% deep", "url": f"/api/v1/incidents/?cursor={p['deep_cursor']}"},
         {"name": "api: full-text", "url": f"/api/v1/incidents/?q={word}"},
+        {"name": "api: full-text, rare", "url": f"/api/v1/incidents/?q={rare}"},
         {"name": "api: name (Cyrillic)", "url": f"/api/v1/people/?q={name}"},
         {"name": "case page", "url": f"/incidents/{p['incident_slug']}/"},
         {"name": "api: detail", "url": f"/api/v1/incidents/{p['incident_id']}/"},
@@ -394,11 +399,14 @@ def datasette_cases(p: dict) -> dict[str, str]:
     order = "_sort_desc=start_date&_size=50"
     facets = "_facet=kind&_facet=verification&_facet=location_id&_facet=situation_id"
     word = urllib.parse.quote(p["word"])
+    rare = urllib.parse.quote(p["rare_word"])
     name = urllib.parse.quote(p["cyrillic_name"])
     return {
         "page: first": f"{table}?{published}&{order}&{facets}",
         "page: filtered": f"{table}?{filtered}&{order}&{facets}",
         "page: full-text": f"{table}?{published}&_search={word}&{order}",
+        "page: full-text, rare": f"{table}?{published}&_search={rare}&{order}",
+        "api: full-text, rare": f"{table}.json?{published}&_search={rare}&{order}",
         "page: name (Cyrillic)": f"/bench/people_person?name_native__contains={name}&_size=50",
         "api: first": f"{table}.json?{published}&{order}",
         "api: filtered": f"{table}.json?{filtered}&{order}",
@@ -782,6 +790,48 @@ def print_table(result: dict) -> None:
     print(f"generation: {result['generation']['seconds']} s")
 
 
+def markdown_table(result: dict) -> str:
+    """The result as the Markdown table of bench/README.md (times in ms)."""
+
+    def cell(value, digits: int = 1) -> str:
+        if not isinstance(value, float | int):
+            return "–"
+        return f"{value:,.{digits}f}"
+
+    lines = [
+        f"{result['db']}, {result['incidents']:,} incidents, {result['people']:,} people, "
+        f"{result['runs']} runs",
+        "",
+        "| case | median | p90 | queries | raw SQL | app/raw | Datasette | app/DS |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for case in result["cases"]:
+        raw = case.get("raw", {}).get("median_ms")
+        ds = case.get("datasette", {}).get("median_ms")
+        lines.append(
+            f"| {case['name']} | {cell(case['median_ms'])} | {cell(case['p90_ms'])} "
+            f"| {cell(case.get('queries'), 0)} | {cell(raw)} | {cell(case.get('app_raw'), 2)} "
+            f"| {cell(ds)} | {cell(case.get('app_ds'), 2)} |"
+        )
+    memory = result.get("export_all")
+    if memory:
+        lines += [
+            "",
+            f"Export of every published row: {memory['seconds']} s, "
+            f"{memory['bytes'] / 1e6:.1f} MB; worker RSS {memory['worker_rss_before_mb']} → "
+            f"{memory['worker_rss_peak_mb']} MB (+{memory['worker_rss_rise_mb']} MB).",
+        ]
+    for item in result.get("load", []):
+        lines.append(f"Load on {item['url']}: {item['rps']} req/s, {item['errors']} errors.")
+    agreement = result.get("agreement")
+    if agreement:
+        lines.append(
+            f"Same ids as Datasette for the filtered case: {agreement['same_ids_in_same_order']} "
+            f"({agreement['app_rows']:,} rows)."
+        )
+    return "\n".join(lines) + "\n"
+
+
 def run(args: argparse.Namespace) -> dict:
     data = Data(args, args.db)
     generation = data.ensure(args.regenerate, migrate=not args.skip_migrate)
@@ -873,6 +923,7 @@ def run(args: argparse.Namespace) -> dict:
 
     out = work / f"{stamp}-{args.db}-i{args.incidents}.json"
     out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    out.with_suffix(".md").write_text(markdown_table(result))
     result["file"] = str(out)
     return result
 

@@ -260,16 +260,30 @@ def narrow_text_search(filterset: IncidentFilter) -> bool:
 
 
 def page_rows(
-    incidents: QuerySet[Incident], user, keys, ordering, first: int, last: int
+    incidents: QuerySet[Incident],
+    user,
+    keys,
+    ordering,
+    first: int,
+    last: int,
+    total: int | None = None,
 ) -> list[Incident]:
-    """The incidents of one page, with their places and people detained, in two queries:
-    the page's ids first, which the database reads from an index alone however deep the
-    page (skipping rows costs no join and no count of detentions), then those rows."""
+    """The incidents of one page (rows `first` to `last`, counted from 1), with their
+    places and people detained, in two queries: the page's ids first, which the database
+    reads from an index alone however deep the page (skipping rows costs no join and no
+    count of detentions), then those rows. A page in the second half, when the `total` is
+    known, is read from the other end in the reverse order: the last page skips nothing."""
     ids_query = incidents.order_by(*ordering)
     if any(key.endswith("detained") for key in keys):
         ids_query = ids_query.annotate(people_detained=people_detained(user))
-    # Rows `first` to `last`, counted from 1 (Page.start_index() and end_index()).
-    ids = list(ids_query.values_list("pk", flat=True)[max(first - 1, 0) : last])
+    if total is not None and first > total / 2:
+        backwards = ids_query.order_by(*(expression.copy() for expression in ordering))
+        for expression in backwards.query.order_by:
+            expression.reverse_ordering()
+        ids = list(backwards.values_list("pk", flat=True)[total - last : total - first + 1])
+        ids.reverse()
+    else:
+        ids = list(ids_query.values_list("pk", flat=True)[max(first - 1, 0) : last])
     rows = (
         Incident.objects.filter(pk__in=ids)
         .select_related("location")
@@ -327,7 +341,13 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     paginator.count = COUNT_CAP if capped else summary.incidents
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = page_rows(
-        incidents, user, keys, ordering, page.start_index(), page.end_index()
+        incidents,
+        user,
+        keys,
+        ordering,
+        page.start_index(),
+        page.end_index(),
+        total=None if capped else summary.incidents,
     )
     attach_place_labels(incident.location for incident in page.object_list)
 

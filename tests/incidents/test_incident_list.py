@@ -830,3 +830,22 @@ def test_a_filter_the_counts_cannot_answer_is_capped_above_the_limit(client, mon
 
     assert response.context["capped"] is True
     assert "More than 2 incidents" in text(response)
+
+
+@pytest.mark.parametrize("ordering", ["-date", "date", "-updated", "-detained", "detained"])
+def test_pages_in_the_second_half_read_from_the_end_give_the_same_order(
+    client, monkeypatch, ordering
+):
+    for index in range(11):
+        IncidentFactory(
+            start_date=None if index % 5 == 0 else datetime.date(2022, 1, 1 + index % 3),
+            start_date_precision="" if index % 5 == 0 else "day",
+            reported_detained_count=index % 4,
+        )
+    everything = listed(get(client, f"ordering={ordering}"))  # one page of 25
+
+    monkeypatch.setattr(list_views, "INCIDENTS_PER_PAGE", 4)
+    pages = [listed(get(client, f"ordering={ordering}&page={n}")) for n in (1, 2, 3)]
+
+    assert [len(page) for page in pages] == [4, 4, 3]
+    assert pages[0] + pages[1] + pages[2] == everything
