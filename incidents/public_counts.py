@@ -350,6 +350,23 @@ def compute(incidents: QuerySet[Incident]) -> list[PublicIncidentCount]:
     return made
 
 
+def row_key(row: PublicIncidentCount) -> tuple:
+    """Everything a count row says, to compare stored rows with recomputed ones."""
+    return (
+        row.situation_id,
+        row.kind,
+        row.location_id,
+        row.year,
+        row.dimension,
+        row.value,
+        row.incidents,
+        row.people_detained,
+        row.people_released,
+        row.first_exact_date,
+        row.last_exact_date,
+    )
+
+
 def refresh(buckets: Iterable[Bucket]) -> None:
     """Recompute the rows of these buckets from the published incidents."""
     buckets = sorted(set(buckets))

@@ -44,27 +44,12 @@ DRAFT, PUBLISHED = PublicationState.DRAFT, PublicationState.PUBLISHED
 
 
 def stored() -> list[tuple]:
-    return sorted(_key(row) for row in PublicIncidentCount.objects.all())
+    return sorted(map(public_counts.row_key, PublicIncidentCount.objects.all()))
 
 
 def recounted() -> list[tuple]:
-    return sorted(_key(row) for row in public_counts.compute(Incident.objects.published()))
-
-
-def _key(row) -> tuple:
-    return (
-        row.situation_id,
-        row.kind,
-        row.location_id,
-        row.year,
-        row.dimension,
-        row.value,
-        row.incidents,
-        row.people_detained,
-        row.people_released,
-        row.first_exact_date,
-        row.last_exact_date,
-    )
+    published = Incident.objects.published()
+    return sorted(map(public_counts.row_key, public_counts.compute(published)))
 
 
 def assert_counts_are_fresh():

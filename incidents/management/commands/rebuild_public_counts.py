@@ -11,25 +11,6 @@ from incidents import public_counts
 from incidents.models import Incident, PublicIncidentCount
 
 
-def _as_tuples(rows) -> set[tuple]:
-    return {
-        (
-            row.situation_id,
-            row.kind,
-            row.location_id,
-            row.year,
-            row.dimension,
-            row.value,
-            row.incidents,
-            row.people_detained,
-            row.people_released,
-            row.first_exact_date,
-            row.last_exact_date,
-        )
-        for row in rows
-    }
-
-
 class Command(BaseCommand):
     help = "Recompute the counts the public case list reads (summary, chart, facets)."
 
@@ -43,8 +24,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, check=False, **options):
         if check:
-            fresh = _as_tuples(public_counts.compute(Incident.objects.published()))
-            stored = _as_tuples(PublicIncidentCount.objects.all())
+            fresh = set(
+                map(public_counts.row_key, public_counts.compute(Incident.objects.published()))
+            )
+            stored = set(map(public_counts.row_key, PublicIncidentCount.objects.all()))
             if fresh != stored:
                 raise CommandError(
                     f"The stored counts differ: {len(stored - fresh)} stale rows, "
