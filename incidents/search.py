@@ -31,6 +31,15 @@ from people.models import NameKind, Organization, Person, PersonName
 from people.names import name_key_words, name_similarity, transliterate
 
 from .models import Detention, Incident, Location, Statement
+from .text_search import (
+    INCIDENT_DOCUMENT,
+    STATEMENT_DOCUMENT,
+    TEXT_SEARCH_CONFIG,
+    full_text_match,
+    incident_text_contains,
+    scanned_contains,
+    statement_text_contains,
+)
 from .views import NEWEST_FIRST
 
 GROUP_SIZE = 20
@@ -43,9 +52,9 @@ FUZZY_CANDIDATES = 50
 FUZZY_THRESHOLD = 0.8
 # pg_trgm word_similarity() at or above this makes a candidate for the Python score above.
 TRIGRAM_THRESHOLD = 0.4
-# The full-text configuration: English stemming for the (mostly English) texts; words in other
-# scripts pass through unstemmed, as with "simple".
-TEXT_SEARCH_CONFIG = "english"
+# At most this many incident (or statement) matches are ranked; a query matching more shows
+# the newest ones.
+RANK_CANDIDATES = 1_000
 
 
 @dataclass
@@ -247,70 +256,127 @@ def _contains(fields: list[str], query: str) -> Q:
     return condition
 
 
-def _named(user, query: str, named: list[int] | None) -> QuerySet[Person] | list[int]:
+def _named(user, query: str, named: list[int] | None) -> list[int] | None:
     """The persons whose incidents and statements the query finds: those `search_people`
-    found, or (called on its own) those whose key matches."""
+    found, or (called on its own) those whose key matches; None when more than
+    RANK_CANDIDATES do."""
     if named is not None:
         return named
-    return Person.objects.searchable_by(user).matching_name(query)
+    ids = list(
+        Person.objects.searchable_by(user)
+        .matching_name(query)
+        .values_list("pk", flat=True)[: RANK_CANDIDATES + 1]
+    )
+    return ids if len(ids) <= RANK_CANDIDATES else None
+
+
+def _persons_subquery(user, query: str) -> QuerySet:
+    return Person.objects.searchable_by(user).matching_name(query).values("pk")
+
+
+def _candidates(parts: list[QuerySet]) -> set[int] | None:
+    """The ids the parts (each read by an index, visibility not yet tested) hold together,
+    or None when there are more than RANK_CANDIDATES."""
+    ids: set[int] = set()
+    for part in parts:
+        ids |= set(part[: RANK_CANDIDATES + 1])
+        if len(ids) > RANK_CANDIDATES:
+            return None
+    return ids
+
+
+def _text_parts(model, contains, document: str, query: str) -> list[QuerySet]:
+    """The ids whose text contains the query in any of its spellings, and on PostgreSQL
+    those whose full-text document matches it, each part read by its index."""
+    ids = model.objects.order_by().values_list("pk", flat=True)
+    parts = [ids.filter(contains(spelling)) for spelling in _spellings(query)]
+    if on_postgresql():
+        parts.append(ids.filter(full_text_match(document, query)))
+    return parts
 
 
 def search_incidents(
     user, query: str, limit: int = GROUP_SIZE, *, named: list[int] | None = None
 ) -> Group:
     """Incidents whose title, summary or description match, or that name a person found by
-    the query (in any script). Title matches first; then by date, newest first."""
+    the query (in any script). Title matches first; then by date, newest first.
+
+    The matches are read as ids, a part at a time by its index; up to RANK_CANDIDATES of them
+    are ranked. A query that matches more (a common word) shows the newest matches, found by
+    walking the incidents newest first and testing each: when so many rows match, that stops
+    after a few hundred rows, where reading every match from the index would not.
+    """
     if not query:
         return Group()
     fields = [("title", "A"), ("summary", "B"), ("description", "C")]
     names = [name for name, _weight in fields]
     persons = _named(user, query, named)
-    by_person = Q(
-        pk__in=Detention.objects.visible_to(user).filter(person__in=persons).values("incident")
-    )
     incidents = Incident.objects.visible_to(user).select_related("location")
-    text = _contains(names, query)
-    if on_postgresql():
-        vector, search_query = _full_text(fields, query)
-        incidents = incidents.annotate(search=vector).annotate(
-            rank=SearchRank(F("search"), search_query)
-        )
-        text |= Q(search=search_query)
-    else:
-        incidents = incidents.annotate(rank=_text_rank(names, query))
-    rows = list(
-        incidents.filter(text | by_person).order_by(F("rank").desc(), *NEWEST_FIRST)[: limit + 1]
+    by_person = (
+        Detention.objects.visible_apart_from_incident(user)
+        .filter(person_id__in=_persons_subquery(user, query) if persons is None else persons)
+        .order_by()
+        .values_list("incident_id", flat=True)
     )
-    return _group(rows, limit)
+    if persons is not None:
+        parts = _text_parts(Incident, incident_text_contains, INCIDENT_DOCUMENT, query)
+        candidates = _candidates([by_person, *parts])
+        if candidates is not None:
+            if on_postgresql():
+                vector, search_query = _full_text(fields, query)
+                incidents = incidents.annotate(rank=SearchRank(vector, search_query))
+            else:
+                incidents = incidents.annotate(rank=_text_rank(names, query))
+            rows = incidents.filter(pk__in=candidates).order_by(F("rank").desc(), *NEWEST_FIRST)
+            return _group(list(rows[: limit + 1]), limit)
+    # Too many to rank: the newest, by the date index, each row tested as it comes (LIKE,
+    # which on SQLite folds the case of Latin letters only).
+    condition = Q(pk__in=by_person)
+    for spelling in _spellings(query):
+        condition |= scanned_contains(tuple(names), spelling)
+    rows = incidents.filter(condition).order_by(*NEWEST_FIRST)
+    return _group(list(rows[: limit + 1]), limit)
 
 
 def search_statements(
     user, query: str, limit: int = GROUP_SIZE, *, named: list[int] | None = None
 ) -> Group:
-    """Statements whose text matches, or made by or about a person found by the query."""
+    """Statements whose text matches, or made by or about a person found by the query; ranked
+    when at most RANK_CANDIDATES match, else the newest (as `search_incidents`)."""
     if not query:
         return Group()
     persons = _named(user, query, named)
-    about_named = Statement.people.through.objects.filter(person__in=persons).values("statement")
     statements = Statement.objects.visible_to(user).select_related(
         "speaker_person", "speaker_organization", "position__organization"
     )
-    text = _contains(["text"], query)
-    if on_postgresql():
-        vector, search_query = _full_text([("text", "A")], query)
-        statements = statements.annotate(search=vector).annotate(
-            rank=SearchRank(F("search"), search_query)
-        )
-        text |= Q(search=search_query)
-    else:
-        statements = statements.annotate(rank=_text_rank(["text"], query))
-    matches = text | Q(speaker_person__in=persons) | Q(pk__in=about_named)
-    rows = list(
-        statements.filter(matches).order_by(
-            F("rank").desc(), F("said_on").desc(nulls_last=True), "-pk"
-        )[: limit + 1]
+    newest = (F("said_on").desc(nulls_last=True), "-pk")
+    person_ids = _persons_subquery(user, query) if persons is None else persons
+    about_named = (
+        Statement.people.through.objects.filter(person_id__in=person_ids)
+        .order_by()
+        .values_list("statement_id", flat=True)
     )
-    return _group(rows, limit)
+    if persons is not None:
+        by_speaker = (
+            Statement.objects.filter(speaker_person_id__in=persons)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        parts = _text_parts(Statement, statement_text_contains, STATEMENT_DOCUMENT, query)
+        candidates = _candidates([about_named, by_speaker, *parts])
+        if candidates is not None:
+            if on_postgresql():
+                vector, search_query = _full_text([("text", "A")], query)
+                statements = statements.annotate(rank=SearchRank(vector, search_query))
+            else:
+                statements = statements.annotate(rank=_text_rank(["text"], query))
+            rows = statements.filter(pk__in=candidates).order_by(F("rank").desc(), *newest)
+            return _group(list(rows[: limit + 1]), limit)
+    condition = Q(speaker_person_id__in=person_ids) | Q(pk__in=about_named)
+    for spelling in _spellings(query):
+        condition |= scanned_contains(("text",), spelling)
+    rows = statements.filter(condition).order_by(*newest)
+    return _group(list(rows[: limit + 1]), limit)
 
 
 # --- places and organizations ---------------------------------------------------------------

@@ -1,45 +1,72 @@
-"""Words anywhere in an incident's title, summary or description: the `q` filter of the
-case list and the API, as a case-insensitive substring match that an index answers.
+"""Words anywhere in an incident's title, summary or description (the `q` filter of the case
+list and the API, and the site search) or in a statement's text, as a case-insensitive
+substring match that an index answers; and, on PostgreSQL, full-text matching by an index.
 
-On SQLite the FTS5 trigram table of migration 0007 (`incidents_incident_text`) finds the
-matching ids; it needs three or more characters, so shorter queries, and an SQLite too old
-for the trigram tokenizer, fall back to LIKE over the columns, which reads every row. On
-PostgreSQL `icontains` compares UPPER(column) LIKE UPPER(query), which the trigram GIN
-indexes of the same migration serve.
+On SQLite the FTS5 trigram tables of migrations 0007 (`incidents_incident_text`) and 0009
+(`incidents_statement_text`) find the matching ids; they need three or more characters, so
+shorter queries, and an SQLite too old for the trigram tokenizer, fall back to LIKE over the
+columns, which reads every row. On PostgreSQL `icontains` compares UPPER(column) LIKE
+UPPER(query), which the trigram GIN indexes of the same migrations serve.
 """
 
 from __future__ import annotations
 
-import sqlite3
-
-from django.db import connection
-from django.db.models import Q
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
+
+from cabar_tracker.text_index import (
+    MIN_INDEXED_LENGTH,
+    rowids_containing_all,
+    sqlite_trigram_index_available,
+)
 
 FTS_TABLE = "incidents_incident_text"
 TEXT_FIELDS = ("title", "summary", "description")
-# The trigram tokenizer indexes three-character sequences: a shorter query has none.
-MIN_INDEXED_LENGTH = 3
+STATEMENT_FTS_TABLE = "incidents_statement_text"
+
+# The full-text documents PostgreSQL indexes (migration 0009). A query must use the very same
+# expression for the index to serve it. English stemming for the (mostly English) texts;
+# words in other scripts pass through unstemmed.
+TEXT_SEARCH_CONFIG = "english"
+INCIDENT_DOCUMENT = (
+    "to_tsvector('english'::regconfig, COALESCE(title, '') || ' ' || COALESCE(summary, '') "
+    "|| ' ' || COALESCE(description, ''))"
+)
+STATEMENT_DOCUMENT = "to_tsvector('english'::regconfig, COALESCE(text, ''))"
 
 
-def _sqlite_index_available() -> bool:
-    return connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 34, 0)
+def _contains(fts_table: str, fields: tuple[str, ...], value: str) -> Q:
+    if sqlite_trigram_index_available() and len(value) >= MIN_INDEXED_LENGTH:
+        return rowids_containing_all(fts_table, [value])
+    return scanned_contains(fields, value)
 
 
-def fts_phrase(value: str) -> str:
-    """`value` as one FTS5 phrase: inside double quotes, quotes doubled, so every
-    character is matched literally (no operators, no column filters)."""
-    return '"' + value.replace('"', '""') + '"'
+def scanned_contains(fields: tuple[str, ...], value: str) -> Q:
+    """The same test as plain LIKE, row by row: cheaper than the index when most rows match
+    and only the first few, in an indexed order, are wanted."""
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": value})
+    return condition
 
 
 def incident_text_contains(value: str) -> Q:
     """Incidents whose title, summary or description contains `value`, ignoring case."""
-    if _sqlite_index_available() and len(value) >= MIN_INDEXED_LENGTH:
-        ids = RawSQL(
-            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [fts_phrase(value)]
+    return _contains(FTS_TABLE, TEXT_FIELDS, value)
+
+
+def statement_text_contains(value: str) -> Q:
+    """Statements whose text contains `value`, ignoring case."""
+    return _contains(STATEMENT_FTS_TABLE, ("text",), value)
+
+
+def full_text_match(document: str, query: str) -> Q:
+    """PostgreSQL only: the document matches the web-search style query (stemmed words in
+    any order), served by the document's GIN index."""
+    return Q(
+        RawSQL(
+            f"({document}) @@ websearch_to_tsquery('english'::regconfig, %s)",
+            [query],
+            output_field=BooleanField(),
         )
-        return Q(pk__in=ids)
-    condition = Q()
-    for name in TEXT_FIELDS:
-        condition |= Q(**{f"{name}__icontains": value})
-    return condition
+    )

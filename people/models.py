@@ -19,6 +19,11 @@ from cabar_tracker.publishing import (
     PublishableQuerySet,
     can_see_unpublished,
 )
+from cabar_tracker.text_index import (
+    MIN_INDEXED_LENGTH,
+    rowids_containing_all,
+    sqlite_trigram_index_available,
+)
 
 from .names import detect_script, name_key, name_key_words
 
@@ -42,17 +47,32 @@ class PersonQuerySet(PublishableQuerySet):
         words = name_key_words(query)
         if not words:
             return self.none()
-        on_person = Q()
-        on_variant = Q()
-        for word in words:
-            on_person &= Q(name_key__contains=word)
-            on_variant &= Q(name_key__contains=word)
         variant_owners = (
-            PersonName.objects.filter(on_variant)
+            PersonName.objects.filter(_key_contains_words(PERSONNAME_KEY_INDEX, words))
             .exclude(kind=NameKind.MISIDENTIFIED_AS)
             .values("person_id")
         )
+        on_person = _key_contains_words(PERSON_KEY_INDEX, words)
         return self.filter(on_person | Q(pk__in=variant_owners))
+
+
+# The SQLite FTS5 tables over the name keys (people/migrations/0007).
+PERSON_KEY_INDEX = "people_person_key"
+PERSONNAME_KEY_INDEX = "people_personname_key"
+
+
+def _key_contains_words(index: str, words: list[str]) -> Q:
+    """`name_key` contains every one of the words. On SQLite the words long enough for the
+    trigram index are looked up in it (a LIKE reads every key), the others tested by LIKE
+    on the rows it found; PostgreSQL's LIKE uses the trigram GIN index of 0006 itself."""
+    indexed = []
+    if sqlite_trigram_index_available():
+        indexed = [word for word in words if len(word) >= MIN_INDEXED_LENGTH]
+    condition = rowids_containing_all(index, indexed) if indexed else Q()
+    for word in words:
+        if word not in indexed:
+            condition &= Q(name_key__contains=word)
+    return condition
 
 
 class Sex(models.TextChoices):

@@ -4,9 +4,10 @@ the title, summary or description, answered by an index on both databases."""
 import pytest
 
 from cabar_tracker.publishing import PublicationState
-from incidents.models import Incident
-from incidents.text_search import fts_phrase, incident_text_contains
-from tests.factories import IncidentFactory
+from cabar_tracker.text_index import fts_phrase
+from incidents.models import Incident, Statement
+from incidents.text_search import incident_text_contains, statement_text_contains
+from tests.factories import IncidentFactory, StatementFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,21 @@ def test_the_case_list_and_api_search_with_it(client, cases):
 
     api = client.get("/api/v1/incidents/", {"q": "PIANIST"}).json()
     assert [row["slug"] for row in api["results"]] == ["almaty"]
+
+
+def test_statement_texts_are_indexed_and_follow_edits(db):
+    statement = StatementFactory(text="Он был задержан в Алматы")
+    other = StatementFactory(text="No comment")
+
+    def found(value):
+        return set(Statement.objects.filter(statement_text_contains(value)))
+
+    assert found("ЗАДЕРЖАН") == {statement}
+    statement.text = "He was released"
+    statement.save()
+    assert found("задержан") == set()
+    assert found("RELEASED") == {statement}
+    Statement.objects.filter(pk=other.pk).update(text="Released too")
+    assert found("released") == {statement, other}
+    statement.delete()
+    assert found("released") == {other}

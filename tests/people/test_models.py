@@ -7,8 +7,9 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from people.models import NameKind, Person, PersonName
 from tests.factories import (
@@ -258,3 +259,40 @@ def test_it_searches_within_the_queryset(ruzakhunov):
 
     assert list(Person.objects.published().matching_name("Ruzakhunov")) == []
     assert list(Person.objects.matching_name("Ruzakhunov")) == [ruzakhunov]
+
+
+def test_it_matches_short_words_beside_indexed_ones(ruzakhunov, someone_else):
+    # "vi" is too short for the SQLite trigram index: tested by LIKE on what it found.
+    assert list(Person.objects.matching_name("Vi Ruzakhunov")) == [ruzakhunov]
+    assert list(Person.objects.matching_name("Yu Ruzakhunov")) == []
+    assert list(Person.objects.matching_name("Zak")) == [someone_else]
+
+
+def test_the_name_index_follows_renames_merges_and_deletions(ruzakhunov, someone_else):
+    ruzakhunov.name = "Vikram Rouzi"
+    ruzakhunov.name_native = ""
+    ruzakhunov.save()
+    # Only the variant still holds the old surname.
+    assert list(Person.objects.matching_name("Ruzakhunov")) == []
+    assert list(Person.objects.matching_name("Rouzakhounov")) == [ruzakhunov]
+    assert list(Person.objects.matching_name("Rouzi")) == [ruzakhunov]
+
+    ruzakhunov.name_variants.all().delete()
+    assert list(Person.objects.matching_name("Rouzakhounov")) == []
+
+    Person.objects.filter(pk=someone_else.pk).update(name_key="tashiev kamchybek")
+    assert list(Person.objects.matching_name("Tashiev")) == [someone_else]
+    someone_else.delete()
+    assert list(Person.objects.matching_name("Tashiev")) == []
+
+
+def test_name_search_reads_the_trigram_index_on_sqlite(ruzakhunov):
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite index; PostgreSQL's is a GIN index LIKE uses by itself")
+    with CaptureQueriesContext(connection) as captured:
+        assert list(Person.objects.matching_name("Рузахунов")) == [ruzakhunov]
+
+    (query,) = captured.captured_queries
+    assert "people_person_key MATCH" in query["sql"]
+    assert "people_personname_key MATCH" in query["sql"]
+    assert "LIKE" not in query["sql"]
