@@ -11,6 +11,7 @@ UPPER(query), which the trigram GIN indexes of the same migrations serve.
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
@@ -42,11 +43,19 @@ def _contains(fts_table: str, fields: tuple[str, ...], value: str) -> Q:
 
 
 def scanned_contains(fields: tuple[str, ...], value: str) -> Q:
-    """The same test as plain LIKE, row by row: cheaper than the index when most rows match
-    and only the first few, in an indexed order, are wanted."""
+    """The same test without the index, row by row: cheaper when so many rows match that
+    only the first few, in an indexed order, are wanted (a common word).
+
+    SQLite's LIKE folds the case of ASCII letters only, so there the query's lower-case,
+    upper-case and capitalized forms are tested too ("ЗАДЕРЖАН" finds "задержан" and
+    "Задержан"); PostgreSQL compares UPPER() of both sides."""
+    forms = [value]
+    if connection.vendor == "sqlite" and not value.isascii():
+        forms += [value.lower(), value.upper(), value.capitalize()]
     condition = Q()
-    for name in fields:
-        condition |= Q(**{f"{name}__icontains": value})
+    for form in dict.fromkeys(forms):
+        for name in fields:
+            condition |= Q(**{f"{name}__icontains": form})
     return condition
 
 

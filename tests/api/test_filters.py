@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from incidents import filters
 from incidents.models import AllegationKind, IncidentKind, LocationKind, Outcome, SourceKind
 from tests.api.conftest import API
 from tests.factories import (
@@ -94,6 +95,28 @@ def test_it_searches_incidents_with_q_or_its_alias_search(api):
 
     assert listed(api, "incidents", q="Рузахунов") == [detention.incident_id]
     assert listed(api, "incidents", search="Ruzahunov") == [detention.incident_id]
+
+
+@pytest.mark.parametrize("limit", [100, 1])
+def test_a_search_finds_the_same_however_many_it_matches(api, monkeypatch, limit):
+    # Under the limit the matches are looked up by index as a list of ids; above it each
+    # row is tested as the list is read (incidents.filters.IncidentFilter.text_condition).
+    monkeypatch.setattr(filters, "TEXT_ID_LIMIT", limit)
+    found = [
+        IncidentFactory(title="Протест в Бишкеке", start_date=datetime.date(2022, 1, 3)).pk,
+        IncidentFactory(summary="ПРОТЕСТУЮЩИЕ задержаны", start_date=datetime.date(2022, 1, 2)).pk,
+        IncidentFactory(description="После протеста", start_date=datetime.date(2022, 1, 1)).pk,
+    ]
+    named = DetentionFactory(
+        person=PersonFactory(name="Aibek Protestov"),
+        incident=IncidentFactory(title="Arrest", start_date=datetime.date(2022, 1, 4)),
+    )
+    IncidentFactory(title="Протест", publication_state="draft")
+    IncidentFactory(title="Something else")
+
+    # The name matches in any script: "протест" is in "Protestov".
+    assert listed(api, "incidents", q="протест") == [named.incident_id, *found]
+    assert listed(api, "incidents", q="protest") == [named.incident_id]
 
 
 def test_it_orders_incidents_on_request(api):
