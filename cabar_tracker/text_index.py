@@ -34,3 +34,18 @@ def rowids_containing_all(table: str, values: list[str]) -> Q:
     expression = " AND ".join(fts_phrase(value) for value in values)
     ids = RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [expression])
     return Q(pk__in=ids)
+
+
+def rowids_containing_any(table: str, values: list[str]) -> Q:
+    """Rows of the table behind the FTS5 `table` that contain at least one of `values`."""
+    expression = " OR ".join(fts_phrase(value) for value in values)
+    ids = RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [expression])
+    return Q(pk__in=ids)
+
+
+def documents_holding(vocabulary: str, terms: list[str]) -> dict[str, int]:
+    """How many rows of an FTS5 table hold each term, from its fts5vocab 'row' table."""
+    placeholders = ", ".join(["%s"] * len(terms))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT term, doc FROM {vocabulary} WHERE term IN ({placeholders})", terms)
+        return dict(cursor.fetchall())

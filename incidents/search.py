@@ -8,8 +8,9 @@ never found by the public, whatever matched.
 Names cross scripts: persons are found by the normalized key (`matching_name`, any script and
 transliteration) and ranked by `name_similarity`. Spellings the key folding misses ("Ruzakunov"
 for "Ruzakhunov") are caught by a second, fuzzy pass: trigram similarity on PostgreSQL
-(pg_trgm, enabled by people/migrations/0002), and on SQLite a bounded scan for keys sharing
-the query's letter triples, scored in Python. Texts are searched with PostgreSQL full-text
+(pg_trgm, enabled by people/migrations/0002), and on SQLite the keys sharing at least half the
+query's letter triples (found by the trigram index of people/migrations/0007), scored in
+Python. Texts are searched with PostgreSQL full-text
 search (ranked, stemmed) where available, else with a case-insensitive substring match.
 """
 
@@ -27,7 +28,12 @@ from django.contrib.postgres.search import (
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 
-from people.models import NameKind, Organization, Person, PersonName
+from cabar_tracker.text_index import (
+    documents_holding,
+    rowids_containing_any,
+    sqlite_trigram_index_available,
+)
+from people.models import PERSON_KEY_INDEX, NameKind, Organization, Person, PersonName
 from people.names import name_key_words, name_similarity, transliterate
 
 from .models import Detention, Incident, Location, Statement
@@ -43,6 +49,8 @@ from .text_search import (
 from .views import NEWEST_FIRST
 
 GROUP_SIZE = 20
+# How many persons' keys hold each letter triple (people/migrations/0007).
+PERSON_KEY_VOCABULARY = "people_person_key_vocabulary"
 # Persons matched by the key are ranked in Python; at most this many are read to rank.
 NAME_CANDIDATES = 200
 # The fuzzy pass reads at most this many near-misses to score.
@@ -141,8 +149,9 @@ def _near_misses(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
     """Persons whose key is close to the query's but does not contain every query word.
 
     PostgreSQL: pg_trgm's word similarity of the query key to the stored key. Elsewhere: the
-    number of the query's letter triples the key contains, at least half of them, which a
-    plain substring test can count on any database; the best FUZZY_CANDIDATES are scored.
+    number of the query's letter triples the key contains, at least half of them, counted
+    by substring tests on the keys the trigram index offers; the best FUZZY_CANDIDATES are
+    scored.
     """
     words = name_key_words(query)
     if not words:
@@ -158,14 +167,22 @@ def _near_misses(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
     if len(triples) < 2:
         # One or two letters: anything would be "close"; the key match has done its job.
         return persons.none()
+    needed = (len(triples) + 1) // 2
+    if sqlite_trigram_index_available():
+        # A key holding `needed` of the n triples holds at least one of any n - needed + 1
+        # of them: the keys holding one of the rarest that many, found by the trigram
+        # index, are every candidate (and few), where testing every key read all of them.
+        holding = documents_holding(PERSON_KEY_VOCABULARY, triples)
+        rarest = sorted(triples, key=lambda triple: holding.get(triple, 0))
+        persons = persons.filter(
+            rowids_containing_any(PERSON_KEY_INDEX, rarest[: len(triples) - needed + 1])
+        )
     hits = sum(
         (Case(When(name_key__contains=t, then=1), default=0) for t in triples),
         start=Value(0),
     )
     return (
-        persons.annotate(closeness=hits)
-        .filter(closeness__gte=(len(triples) + 1) // 2)
-        .order_by("-closeness", "pk")
+        persons.annotate(closeness=hits).filter(closeness__gte=needed).order_by("-closeness", "pk")
     )
 
 

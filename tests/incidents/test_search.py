@@ -4,6 +4,7 @@ reader may not see. The anonymous reader is pytest-django's `client`."""
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cabar_tracker.publishing import PublicationState
@@ -64,6 +65,22 @@ def test_it_finds_a_misspelt_name(client, ruzakhunov):
 
     assert list(people) == [ruzakhunov]
     assert ruzakhunov.get_absolute_url() in results_page(client, "Ruzakunov")
+
+
+def test_the_misspelling_pass_finds_keys_by_their_rarest_letter_triples(db):
+    # Many keys share the common triples of "Ruzakunov" ("nov", "uno"); the one sharing
+    # the rare ones is found through the index whichever triples are looked up first.
+    for number in range(6):
+        PersonFactory(name=f"Aibek Unov{'a' * number}")
+    wanted = PersonFactory(name="Vikram Ruzakhunov")
+
+    with CaptureQueriesContext(connection) as captured:
+        people = search.search_people(None, "Ruzakunov")
+
+    assert list(people) == [wanted]
+    if connection.vendor == "sqlite":
+        (near_misses,) = [q["sql"] for q in captured.captured_queries if "CASE WHEN" in q["sql"]]
+        assert "people_person_key MATCH" in near_misses
 
 
 def test_a_misspelt_name_finds_the_persons_incidents_too(ruzakhunov):
