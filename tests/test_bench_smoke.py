@@ -30,6 +30,8 @@ CASES = {
     "api: 90% deep",
     "api: full-text",
     "api: name (Cyrillic)",
+    "search: name (Cyrillic)",
+    "search: misspelt name",
     "case page",
     "api: detail",
     "export: CSV ~10k",
