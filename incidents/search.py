@@ -201,7 +201,8 @@ def _name_score(person: Person, query: str) -> float:
 def search_people(user, query: str, limit: int = GROUP_SIZE) -> Group:
     """Persons the user may find by name, best match first.
 
-    Four queries: key matches, near misses, and the name variants of both for scoring.
+    Up to five queries: key matches, the key vocabulary (SQLite), near misses, and the name
+    variants of both for scoring.
     """
     if not name_key_words(query):
         return Group()
@@ -213,11 +214,15 @@ def search_people(user, query: str, limit: int = GROUP_SIZE) -> Group:
         .order_by("name", "pk")[:NAME_CANDIDATES]
     )
     seen = {person.pk for person in matched}
-    near = list(
-        _near_misses(searchable, query)
-        .exclude(pk__in=seen)
-        .prefetch_related(Prefetch("name_variants", queryset=variants))[:FUZZY_CANDIDATES]
-    )
+    near = []
+    if len(matched) < NAME_CANDIDATES:
+        # (When the key matches more persons than are ranked, near misses would rank below
+        # names spelled as asked, which already fill the group.)
+        near = list(
+            _near_misses(searchable, query)
+            .exclude(pk__in=seen)
+            .prefetch_related(Prefetch("name_variants", queryset=variants))[:FUZZY_CANDIDATES]
+        )
     scored = [(_name_score(person, query), person) for person in matched]
     scored += [
         (score, person)
@@ -273,21 +278,12 @@ def _contains(fields: list[str], query: str) -> Q:
     return condition
 
 
-def _named(user, query: str, named: list[int] | None) -> list[int] | None:
+def _named(user, query: str, named: list[int] | None) -> list[int] | QuerySet:
     """The persons whose incidents and statements the query finds: those `search_people`
-    found, or (called on its own) those whose key matches; None when more than
-    RANK_CANDIDATES do."""
+    found, or (when it found more than it shows, or called on its own) those whose key
+    matches, as a subquery."""
     if named is not None:
         return named
-    ids = list(
-        Person.objects.searchable_by(user)
-        .matching_name(query)
-        .values_list("pk", flat=True)[: RANK_CANDIDATES + 1]
-    )
-    return ids if len(ids) <= RANK_CANDIDATES else None
-
-
-def _persons_subquery(user, query: str) -> QuerySet:
     return Person.objects.searchable_by(user).matching_name(query).values("pk")
 
 
@@ -331,21 +327,20 @@ def search_incidents(
     incidents = Incident.objects.visible_to(user).select_related("location")
     by_person = (
         Detention.objects.visible_apart_from_incident(user)
-        .filter(person_id__in=_persons_subquery(user, query) if persons is None else persons)
+        .filter(person_id__in=persons)
         .order_by()
         .values_list("incident_id", flat=True)
     )
-    if persons is not None:
-        parts = _text_parts(Incident, incident_text_contains, INCIDENT_DOCUMENT, query)
-        candidates = _candidates([by_person, *parts])
-        if candidates is not None:
-            if on_postgresql():
-                vector, search_query = _full_text(fields, query)
-                incidents = incidents.annotate(rank=SearchRank(vector, search_query))
-            else:
-                incidents = incidents.annotate(rank=_text_rank(names, query))
-            rows = incidents.filter(pk__in=candidates).order_by(F("rank").desc(), *NEWEST_FIRST)
-            return _group(list(rows[: limit + 1]), limit)
+    parts = _text_parts(Incident, incident_text_contains, INCIDENT_DOCUMENT, query)
+    candidates = _candidates([by_person, *parts])
+    if candidates is not None:
+        if on_postgresql():
+            vector, search_query = _full_text(fields, query)
+            incidents = incidents.annotate(rank=SearchRank(vector, search_query))
+        else:
+            incidents = incidents.annotate(rank=_text_rank(names, query))
+        rows = incidents.filter(pk__in=candidates).order_by(F("rank").desc(), *NEWEST_FIRST)
+        return _group(list(rows[: limit + 1]), limit)
     # Too many to rank: the newest, by the date index, each row tested as it comes (LIKE,
     # which on SQLite folds the case of Latin letters only).
     condition = Q(pk__in=by_person)
@@ -367,29 +362,27 @@ def search_statements(
         "speaker_person", "speaker_organization", "position__organization"
     )
     newest = (F("said_on").desc(nulls_last=True), "-pk")
-    person_ids = _persons_subquery(user, query) if persons is None else persons
     about_named = (
-        Statement.people.through.objects.filter(person_id__in=person_ids)
+        Statement.people.through.objects.filter(person_id__in=persons)
         .order_by()
         .values_list("statement_id", flat=True)
     )
-    if persons is not None:
-        by_speaker = (
-            Statement.objects.filter(speaker_person_id__in=persons)
-            .order_by()
-            .values_list("pk", flat=True)
-        )
-        parts = _text_parts(Statement, statement_text_contains, STATEMENT_DOCUMENT, query)
-        candidates = _candidates([about_named, by_speaker, *parts])
-        if candidates is not None:
-            if on_postgresql():
-                vector, search_query = _full_text([("text", "A")], query)
-                statements = statements.annotate(rank=SearchRank(vector, search_query))
-            else:
-                statements = statements.annotate(rank=_text_rank(["text"], query))
-            rows = statements.filter(pk__in=candidates).order_by(F("rank").desc(), *newest)
-            return _group(list(rows[: limit + 1]), limit)
-    condition = Q(speaker_person_id__in=person_ids) | Q(pk__in=about_named)
+    by_speaker = (
+        Statement.objects.filter(speaker_person_id__in=persons)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    parts = _text_parts(Statement, statement_text_contains, STATEMENT_DOCUMENT, query)
+    candidates = _candidates([about_named, by_speaker, *parts])
+    if candidates is not None:
+        if on_postgresql():
+            vector, search_query = _full_text([("text", "A")], query)
+            statements = statements.annotate(rank=SearchRank(vector, search_query))
+        else:
+            statements = statements.annotate(rank=_text_rank(["text"], query))
+        rows = statements.filter(pk__in=candidates).order_by(F("rank").desc(), *newest)
+        return _group(list(rows[: limit + 1]), limit)
+    condition = Q(speaker_person_id__in=persons) | Q(pk__in=about_named)
     for spelling in _spellings(query):
         condition |= scanned_contains(("text",), spelling)
     rows = statements.filter(condition).order_by(*newest)
