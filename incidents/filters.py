@@ -211,22 +211,54 @@ class IncidentFilter(django_filters.FilterSet):
     # count over a short list of ids instead of searching again for every count).
     text_match_ids: list[int] | None = None
 
+    def named_incident_ids(self, value: str, limit: int) -> list[int] | None:
+        """The ids of the incidents (not yet tested for visibility) with a visible detention
+        of a person whose name matches `value`, read a step at a time by their indexes:
+        the persons, then their detentions. None when more than `limit` persons or
+        incidents match. Kept for the request: the list view and the filter both ask."""
+        key = (value, limit)
+        cache = self.__dict__.setdefault("_named_incident_ids", {})
+        if key not in cache:
+            user = _user(self)
+            named = Person.objects.searchable_by(user).matching_name(value)
+            named_ids = list(named.values_list("pk", flat=True)[: limit + 1])
+            ids = None
+            if len(named_ids) <= limit:
+                by_person = (
+                    Detention.objects.visible_apart_from_incident(user)
+                    .filter(person_id__in=named_ids)
+                    .order_by()
+                    .values_list("incident_id", flat=True)
+                    .distinct()
+                )
+                ids = list(by_person[: limit + 1])
+                if len(ids) > limit:
+                    ids = None
+            cache[key] = ids
+        return cache[key]
+
     def text_condition(self, value: str) -> Q:
         """What `q` matches when it matches many (more than `text_candidates` reads): the
         words in the texts, or a detained person's name. The texts are tested row by row,
         not looked up in the text index: with so many matches, the first page's rows in
         the list's order are found after a few hundred, while the index would hand over
-        every match first (1.8 s for a word in 40% of a million incidents). The detentions
-        are tested without their incident (the filtered queryset tests the incidents
-        already): with it, SQLite read every incident's detentions (0.4 s at a million)
-        to find a name."""
-        named = Person.objects.searchable_by(_user(self)).matching_name(value)
-        by_person = (
-            Detention.objects.visible_apart_from_incident(_user(self))
-            .filter(person__in=named)
-            .values("incident_id")
-        )
-        return scanned_contains(TEXT_FIELDS, value) | Q(pk__in=by_person)
+        every match first (1.8 s for a word in 40% of a million incidents). The incidents
+        of the persons named are a list of ids where they are few: as a subquery inside
+        this OR, PostgreSQL misjudged its size and rescanned it for every incident (over
+        30 s). The detentions are tested without their incident (the filtered queryset
+        tests the incidents already): with it, SQLite read every incident's detentions
+        (0.4 s at a million) to find a name."""
+        by_person_ids = self.named_incident_ids(value, TEXT_ID_LIMIT)
+        if by_person_ids is not None:
+            by_person = Q(pk__in=by_person_ids)
+        else:
+            named = Person.objects.searchable_by(_user(self)).matching_name(value)
+            by_person = Q(
+                pk__in=Detention.objects.visible_apart_from_incident(_user(self))
+                .filter(person__in=named)
+                .values("incident_id")
+            )
+        return scanned_contains(TEXT_FIELDS, value) | by_person
 
     def text_candidates(self, value: str, limit: int) -> set[int] | None:
         """The ids of the incidents `q` may match (not yet tested for visibility), read a
@@ -234,18 +266,11 @@ class IncidentFilter(django_filters.FilterSet):
         the text index. None when there are more than `limit`. As one SQL condition (an
         OR of subqueries) the planners read every incident to test it; as a short list
         they look each one up."""
-        user = _user(self)
-        named = Person.objects.searchable_by(user).matching_name(value)
-        named_ids = list(named.values_list("pk", flat=True)[: limit + 1])
-        if len(named_ids) > limit:
+        by_person = self.named_incident_ids(value, limit)
+        if by_person is None:
             return None
-        by_person = (
-            Detention.objects.visible_apart_from_incident(user)
-            .filter(person_id__in=named_ids)
-            .values_list("incident_id", flat=True)
-        )
         by_text = Incident.objects.filter(incident_text_contains(value)).order_by()
-        candidates = set(by_person[: limit + 1])
+        candidates = set(by_person)
         candidates |= set(by_text.values_list("pk", flat=True)[: limit + 1])
         return candidates if len(candidates) <= limit else None
 

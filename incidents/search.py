@@ -16,6 +16,7 @@ search (ranked, stemmed) where available, else with a case-insensitive substring
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ from django.contrib.postgres.search import (
     SearchVector,
     TrigramWordSimilarity,
 )
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from cabar_tracker.text_index import (
@@ -36,6 +37,7 @@ from cabar_tracker.text_index import (
 from people.models import PERSON_KEY_INDEX, NameKind, Organization, Person, PersonName
 from people.names import name_key_words, name_similarity, transliterate
 
+from .filters import TEXT_ID_LIMIT
 from .models import Detention, Incident, Location, Statement
 from .text_search import (
     INCIDENT_DOCUMENT,
@@ -158,8 +160,11 @@ def _near_misses(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
         return persons.none()
     query_key = " ".join(words)
     if on_postgresql():
+        # `<%` (trigram_word_similar) is what the GIN index answers, at the threshold
+        # `_word_similarity_threshold` sets; the closeness test alone read every person.
         return (
-            persons.annotate(closeness=TrigramWordSimilarity(query_key, "name_key"))
+            persons.filter(name_key__trigram_word_similar=query_key)
+            .annotate(closeness=TrigramWordSimilarity(query_key, "name_key"))
             .filter(closeness__gte=TRIGRAM_THRESHOLD)
             .order_by("-closeness", "pk")
         )
@@ -184,6 +189,18 @@ def _near_misses(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
     return (
         persons.annotate(closeness=hits).filter(closeness__gte=needed).order_by("-closeness", "pk")
     )
+
+
+@contextmanager
+def _word_similarity_threshold():
+    """On PostgreSQL, pg_trgm's `<%` operator at TRIGRAM_THRESHOLD (its default is 0.6) for
+    the queries inside, in a transaction so the setting ends with it."""
+    if not on_postgresql():
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = %s", [TRIGRAM_THRESHOLD])
+        yield
 
 
 def _name_score(person: Person, query: str) -> float:
@@ -218,11 +235,12 @@ def search_people(user, query: str, limit: int = GROUP_SIZE) -> Group:
     if len(matched) < NAME_CANDIDATES:
         # (When the key matches more persons than are ranked, near misses would rank below
         # names spelled as asked, which already fill the group.)
-        near = list(
-            _near_misses(searchable, query)
-            .exclude(pk__in=seen)
-            .prefetch_related(Prefetch("name_variants", queryset=variants))[:FUZZY_CANDIDATES]
-        )
+        with _word_similarity_threshold():
+            near = list(
+                _near_misses(searchable, query)
+                .exclude(pk__in=seen)
+                .prefetch_related(Prefetch("name_variants", queryset=variants))[:FUZZY_CANDIDATES]
+            )
     scored = [(_name_score(person, query), person) for person in matched]
     scored += [
         (score, person)
@@ -281,10 +299,20 @@ def _contains(fields: list[str], query: str) -> Q:
 def _named(user, query: str, named: list[int] | None) -> list[int] | QuerySet:
     """The persons whose incidents and statements the query finds: those `search_people`
     found, or (when it found more than it shows, or called on its own) those whose key
-    matches, as a subquery."""
+    matches, read as a list where they are not too many (PostgreSQL took 1,000 persons for
+    55,000 and read all two million detentions to find theirs)."""
     if named is not None:
         return named
-    return Person.objects.searchable_by(user).matching_name(query).values("pk")
+    matching = Person.objects.searchable_by(user).matching_name(query)
+    return _as_ids(matching.values_list("pk", flat=True))
+
+
+def _as_ids(ids: QuerySet) -> list[int] | QuerySet:
+    """A subquery of ids as the list it holds, unless it holds more than TEXT_ID_LIMIT.
+    Inside an OR of row-by-row tests PostgreSQL misjudges such a subquery's size, and
+    rescanned it for every row (over 30 s at a million incidents); a list it hashes."""
+    listed = list(ids.distinct()[: TEXT_ID_LIMIT + 1])
+    return listed if len(listed) <= TEXT_ID_LIMIT else ids
 
 
 def _candidates(parts: list[QuerySet]) -> set[int] | None:
@@ -343,7 +371,7 @@ def search_incidents(
         return _group(list(rows[: limit + 1]), limit)
     # Too many to rank: the newest, by the date index, each row tested as it comes (LIKE,
     # which on SQLite folds the case of Latin letters only).
-    condition = Q(pk__in=by_person)
+    condition = Q(pk__in=_as_ids(by_person))
     for spelling in _spellings(query):
         condition |= scanned_contains(tuple(names), spelling)
     rows = incidents.filter(condition).order_by(*NEWEST_FIRST)
@@ -382,7 +410,7 @@ def search_statements(
             statements = statements.annotate(rank=_text_rank(["text"], query))
         rows = statements.filter(pk__in=candidates).order_by(F("rank").desc(), *newest)
         return _group(list(rows[: limit + 1]), limit)
-    condition = Q(speaker_person_id__in=persons) | Q(pk__in=about_named)
+    condition = Q(pk__in=_as_ids(by_speaker)) | Q(pk__in=_as_ids(about_named))
     for spelling in _spellings(query):
         condition |= scanned_contains(("text",), spelling)
     rows = statements.filter(condition).order_by(*newest)

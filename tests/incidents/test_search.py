@@ -293,8 +293,9 @@ def test_search_query_count_does_not_grow_with_results(client, django_assert_max
     # 4 their variants; incidents 5 of the persons found, 6 by the text index (7 by the
     # full-text index on PostgreSQL), then their rows and the names of their places'
     # ancestors; statements about, by, and by text (and full text), then their rows;
-    # places; organizations.
-    budget = 17 if connection.vendor == "postgresql" else 15
+    # places; organizations. PostgreSQL sets the trigram threshold for the near misses in
+    # a transaction of their own (begin or savepoint, SET LOCAL, commit).
+    budget = 20 if connection.vendor == "postgresql" else 15
     with django_assert_max_num_queries(budget):
         page = results_page(client, "Ruzakhunov")
     assert page.count("Ruzakhunov case") == rows
