@@ -163,7 +163,9 @@ def _export(
     context = exports.ExportContext(
         user=request.user, site_url=request.build_absolute_uri("/").rstrip("/")
     )
-    response = StreamingHttpResponse(write(filterset.qs, context), content_type=content_type)
+    response = StreamingHttpResponse(
+        exports.in_blocks(write(filterset.qs, context)), content_type=content_type
+    )
     filename = exports.export_filename(stem, extension)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from cabar_tracker.publishing import PublicationState
+from incidents import exports
 from incidents.exports import (
     DETENTION_COLUMNS,
     DETENTION_ROW_COLUMNS,
@@ -524,3 +525,14 @@ def test_the_situation_and_place_pages_count_incidents_and_people(client):
         assert "<dt>Incidents</dt><dd>2</dd>" in page
         assert "<dt>People detained</dt><dd>40</dd>" in page
         assert "<dt>People released</dt><dd>39</dd>" in page
+
+
+def test_lines_are_sent_in_blocks_that_keep_every_character(db):
+    lines = [f"row {number}\r\n" for number in range(1000)]
+
+    blocks = list(exports.in_blocks(lines, size=100))
+
+    assert "".join(blocks) == "".join(lines)
+    assert all(len(block) >= 100 for block in blocks[:-1])
+    assert len(blocks) < len(lines) / 5
+    assert list(exports.in_blocks([])) == []
