@@ -20,7 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from cabar_tracker.history import HistoryRecordingQuerySet, TrackedHistory, VersionedModel
-from cabar_tracker.publishing import PublishableModel, PublishableQuerySet, can_see_unpublished
+from cabar_tracker.publishing import (
+    PublicationState,
+    PublishableModel,
+    PublishableQuerySet,
+    can_see_unpublished,
+)
 
 from .partial_dates import (
     PartialDateAttribute,
@@ -470,13 +475,26 @@ class DetentionQuerySet(PublishableQuerySet):
         return self._visible_apart_from_incident(user)
 
     def _visible_apart_from_incident(self, user):
-        if can_see_unpublished(user):
-            return self.not_archived().filter(person__archived_at__isnull=True)
-        return (
-            super()
-            .published()
-            .filter(person__publication_state="published", person__archived_at__isnull=True)
-        )
+        return self.visible_apart_from_person(user).filter(_person_shown_condition(user))
+
+    def visible_apart_from_person(self, user):
+        """The detention's own half of `visible_to(user)`; `person_shown()` is the person's,
+        for rows read with their person's state and archive date."""
+        return self.not_archived() if can_see_unpublished(user) else super().published()
+
+
+def person_shown(user, publication_state: str, archived_at) -> bool:
+    """The person's half of `DetentionQuerySet.visible_apart_from_incident`, tested on values
+    already read: the same rule as `_person_shown_condition`."""
+    if can_see_unpublished(user):
+        return archived_at is None
+    return publication_state == PublicationState.PUBLISHED and archived_at is None
+
+
+def _person_shown_condition(user) -> Q:
+    if can_see_unpublished(user):
+        return Q(person__archived_at__isnull=True)
+    return Q(person__publication_state=PublicationState.PUBLISHED, person__archived_at__isnull=True)
 
 
 class Detention(PublishableModel):
