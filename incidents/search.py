@@ -288,11 +288,10 @@ def _text_rank(fields: list[str], query: str) -> Case:
 
 def _contains(fields: list[str], query: str) -> Q:
     """Any of the fields contains the query as typed or in Latin letters ("Алматы" also
-    finds "Almaty"), regardless of case."""
+    finds "Almaty"), regardless of case, tested row by row (`scanned_contains`)."""
     condition = Q()
     for spelling in _spellings(query):
-        for name in fields:
-            condition |= Q(**{f"{name}__icontains": spelling})
+        condition |= scanned_contains(tuple(fields), spelling)
     return condition
 
 
@@ -371,9 +370,7 @@ def search_incidents(
         return _group(list(rows[: limit + 1]), limit)
     # Too many to rank: the newest, by the date index, each row tested as it comes (LIKE,
     # which on SQLite folds the case of Latin letters only).
-    condition = Q(pk__in=_as_ids(by_person))
-    for spelling in _spellings(query):
-        condition |= scanned_contains(tuple(names), spelling)
+    condition = Q(pk__in=_as_ids(by_person)) | _contains(names, query)
     rows = incidents.filter(condition).order_by(*NEWEST_FIRST)
     return _group(list(rows[: limit + 1]), limit)
 
@@ -411,8 +408,7 @@ def search_statements(
         rows = statements.filter(pk__in=candidates).order_by(F("rank").desc(), *newest)
         return _group(list(rows[: limit + 1]), limit)
     condition = Q(pk__in=_as_ids(by_speaker)) | Q(pk__in=_as_ids(about_named))
-    for spelling in _spellings(query):
-        condition |= scanned_contains(("text",), spelling)
+    condition |= _contains(["text"], query)
     rows = statements.filter(condition).order_by(*newest)
     return _group(list(rows[: limit + 1]), limit)
 
