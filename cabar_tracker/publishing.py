@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .history import HistoryRecordingQuerySet, VersionedModel
+from cabar_tracker.history import HistoryRecordingQuerySet, VersionedModel
 
 
 class PublicationState(models.TextChoices):
@@ -23,6 +23,29 @@ class PublicationState(models.TextChoices):
 def can_see_unpublished(user) -> bool:
     """Staff (editors, reviewers, admins) see drafts and staff-only fields; nobody else."""
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def shown_to(record, user) -> bool:
+    """Whether a publishable record reached through a relation may be shown to this user.
+
+    The same rule as `visible_to(user)`, applied to a row already loaded: staff see anything
+    not archived, everyone else only published records. Records that are not publishable
+    (places, organizations) are always shown.
+    """
+    if record is None:
+        return False
+    if not hasattr(record, "publication_state"):
+        return True
+    if can_see_unpublished(user):
+        return record.archived_at is None
+    return record.is_published
+
+
+def name_shown_to(person, user) -> bool:
+    """Whether this person's real name (and so any name variant of theirs) may be shown."""
+    if can_see_unpublished(user):
+        return True
+    return shown_to(person, user) and not person.identity_withheld
 
 
 class PublishableQuerySet(HistoryRecordingQuerySet):

@@ -268,11 +268,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "incidents.api.schema.ApiAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cabar_tracker.api.schema.ApiAutoSchema",
     # These read the rate at each request (DRF's own classes freeze it at import).
     "DEFAULT_THROTTLE_CLASSES": [
-        "incidents.api.throttling.AnonRateThrottle",
-        "incidents.api.throttling.UserRateThrottle",
+        "cabar_tracker.api.throttling.AnonRateThrottle",
+        "cabar_tracker.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "120/minute"),
@@ -328,7 +328,7 @@ SPECTACULAR_SETTINGS = {
         "NameKindEnum": "people.models.NameKind",
         "ScriptEnum": "people.models.Script",
         "OrganizationKindEnum": "people.models.OrganizationKind",
-        "CountryEnum": "incidents.api.fields.country_choices",
+        "CountryEnum": "cabar_tracker.api.fields.country_choices",
     },
 }
 

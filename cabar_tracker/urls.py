@@ -3,8 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from incidents import views as incident_views
-from incidents.api import token_views as api_token_views
+from cabar_tracker.api import token_views as api_token_views
+from incidents.public import views as incident_views
 
 urlpatterns = [
     # The home page is the list of cases; it lives in the incidents app but is named at the
@@ -12,16 +12,16 @@ urlpatterns = [
     path("", incident_views.home, name="home"),
     path("admin/", admin.site.urls),
     # The REST API v1, its schema and docs (cabar_tracker/api_urls.py).
-    path("api/v1/", include("cabar_tracker.api_urls")),
+    path("api/v1/", include("cabar_tracker.api.urls")),
     # Staff create and revoke their own API token here.
     path("account/api-token/", api_token_views.api_token, name="api_token"),
     # Login, logout and password change for staff (templates in templates/registration/).
     path("accounts/", include("django.contrib.auth.urls")),
     # The staff side: data entry, review, history (cabar_tracker/staff_urls.py).
-    path("staff/", include("cabar_tracker.staff_urls")),
+    path("staff/", include("cabar_tracker.staff.urls")),
     # set_language (POST) stores the reader's choice in a cookie; URLs stay the same in
     # every language, so a shared link opens in whatever language the reader has chosen.
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("incidents.urls")),
-    path("", include("people.urls")),
+    path("", include("incidents.public.urls")),
+    path("", include("people.public.urls")),
 ]

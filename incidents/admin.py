@@ -17,9 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
-from people.models import Person
-
-from .models import (
+from incidents.models import (
     Allegation,
     Detention,
     FollowUpAction,
@@ -30,6 +28,7 @@ from .models import (
     Source,
     Statement,
 )
+from people.models import Person
 
 # The "Publication" fieldset of every publishable record. Of its fields, `published_at` is set
 # by `save()` on first publication and the timestamps by Django, so those are read-only.

@@ -6,6 +6,6 @@ class IncidentsConfig(AppConfig):
     name = "incidents"
 
     def ready(self):
-        from . import public_counts
+        from incidents import public_counts
 
         public_counts.connect()

@@ -10,12 +10,15 @@ chart, and the maintained counts of `public_counts.py`), and they must agree.
 
 from __future__ import annotations
 
+import calendar
+import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest
 
-from .models import Detention, DetentionRole, Incident, Outcome
+from incidents.models import Detention, DetentionRole, Incident, Outcome
+from incidents.partial_dates import DatePrecision
 
 RELEASED_OUTCOMES = (Outcome.RELEASED, Outcome.HANDED_OVER)
 
@@ -67,3 +70,57 @@ def summarize(incidents: QuerySet[Incident], user) -> Summary:
         released=Sum(people_released(user)),
     )
     return Summary(totals["incidents"], totals["detained"] or 0, totals["released"] or 0)
+
+
+# --- counts over time: the units of the chart and of the maintained counts -------------------
+
+DAY, WEEK, MONTH = "day", "week", "month"
+
+# Which stored precisions can be placed in a bucket of each unit without inventing a day.
+PLACEABLE = {
+    DAY: {DatePrecision.DAY, DatePrecision.APPROXIMATE},
+    WEEK: {DatePrecision.DAY, DatePrecision.APPROXIMATE},
+    MONTH: {DatePrecision.DAY, DatePrecision.APPROXIMATE, DatePrecision.MONTH},
+}
+
+
+@dataclass(frozen=True)
+class DateRow:
+    """One row of the aggregate query: the incidents on one stored date and precision."""
+
+    date: datetime.date | None
+    precision: str
+    people: int
+    incidents: int
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` later, or the last day of that month when it is shorter."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def choose_unit(first: datetime.date, last: datetime.date) -> str:
+    """Days for up to 31 days, weeks for up to six months, months beyond."""
+    if (last - first).days + 1 <= 31:
+        return DAY
+    if last <= add_months(first, 6):
+        return WEEK
+    return MONTH
+
+
+def bucket_start(day: datetime.date, unit: str) -> datetime.date:
+    if unit == WEEK:
+        return day - datetime.timedelta(days=day.weekday())  # weeks start on Monday (ISO)
+    if unit == MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def next_bucket(start: datetime.date, unit: str) -> datetime.date:
+    if unit == WEEK:
+        return start + datetime.timedelta(days=7)
+    if unit == MONTH:
+        return add_months(start, 1)
+    return start + datetime.timedelta(days=1)

@@ -19,9 +19,7 @@ from django_countries import countries
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
-from people.models import Organization, Person
-
-from .models import (
+from incidents.models import (
     Allegation,
     AllegationKind,
     Detention,
@@ -39,7 +37,8 @@ from .models import (
     StatementKind,
     Verification,
 )
-from .text_search import TEXT_FIELDS, incident_text_contains, scanned_contains
+from incidents.text_search import TEXT_FIELDS, incident_text_contains, scanned_contains
+from people.models import Organization, Person
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):

@@ -14,8 +14,8 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from .models import AllegationKind, DisputeStatus, IncidentKind, Outcome, Verification
-from .partial_dates import DatePrecision
+from incidents.models import AllegationKind, DisputeStatus, IncidentKind, Outcome, Verification
+from incidents.partial_dates import DatePrecision
 
 INCIDENT_KIND_DEFINITIONS = {
     IncidentKind.DETENTION: _(

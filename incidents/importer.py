@@ -1,7 +1,7 @@
 """Bulk import of detentions from CSV, in the columns of the detentions export.
 
-The format is the detentions CSV that `incidents.exports` writes and documents (the "About the
-data" page lists its columns): one row per detention, with its incident's key columns. A file
+The format is the detentions CSV whose columns `incidents.columns` defines and documents (the
+"About the data" page lists them): one row per detention, with its incident's key columns. A file
 exported by staff can be edited and imported back; a hand-made file needs only the columns it
 uses, and at least `incident_slug` and `person_name` (either may be empty in a row).
 
@@ -47,11 +47,8 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from cabar_tracker.publishing import PublicationState
-from people.models import Person, Sex
-from people.names import name_key, transliterate
-
-from .exports import DETENTION_ROW_COLUMNS
-from .models import (
+from incidents.columns import DETENTION_ROW_COLUMNS
+from incidents.models import (
     Allegation,
     AllegationKind,
     Detention,
@@ -62,7 +59,9 @@ from .models import (
     Outcome,
     Source,
 )
-from .partial_dates import DatePrecision
+from incidents.partial_dates import DatePrecision
+from people.models import Person, Sex
+from people.names import name_key, transliterate
 
 # Export columns that are derived or descriptive and so are read from no file.
 NOT_IMPORTED_COLUMNS = frozenset({"days_in_custody"})

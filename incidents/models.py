@@ -26,8 +26,7 @@ from cabar_tracker.publishing import (
     PublishableQuerySet,
     can_see_unpublished,
 )
-
-from .partial_dates import (
+from incidents.partial_dates import (
     PartialDateAttribute,
     normalize_pair,
     precision_constraint,
@@ -263,6 +262,12 @@ class Verification(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
     DISPUTED = "disputed", _("Disputed")
     REFUTED = "refuted", _("Refuted")
+
+
+# The order of every list of incidents: newest first. The explicit NULLS LAST matters: SQLite
+# and PostgreSQL disagree on where NULLs go in a descending sort, and an undated incident
+# should not top the list on one of them.
+NEWEST_FIRST = (F("start_date").desc(nulls_last=True), F("pk").desc())
 
 
 class IncidentQuerySet(PublishableQuerySet):

@@ -37,11 +37,16 @@ from django.db.models import Max, Min, Q, QuerySet, Sum
 
 from cabar_tracker.history import watch_bulk_writes
 from cabar_tracker.publishing import can_see_unpublished
-from people.models import Person
-
-from .charts import DAY, MONTH, PLACEABLE, DateRow, choose_unit
-from .counting import RELEASED_OUTCOMES, Summary
-from .models import (
+from incidents.counting import (
+    DAY,
+    MONTH,
+    PLACEABLE,
+    RELEASED_OUTCOMES,
+    DateRow,
+    Summary,
+    choose_unit,
+)
+from incidents.models import (
     Allegation,
     CountDimension,
     Detention,
@@ -50,7 +55,8 @@ from .models import (
     Location,
     PublicIncidentCount,
 )
-from .partial_dates import DatePrecision
+from incidents.partial_dates import DatePrecision
+from people.models import Person
 
 # (situation id or 0, kind, location id, year or 0)
 Bucket = tuple[int, str, int, int]

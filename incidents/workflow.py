@@ -32,9 +32,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from cabar_tracker.publishing import PublicationState, PublishableModel
+from incidents.models import Detention, Incident, Situation, Source, Statement
 from people.models import Person
-
-from .models import Detention, Incident, Situation, Source, Statement
 
 PUBLISH_PERMISSION = "incidents.publish_record"
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Organization, Person, PersonName, Position
+from people.models import Organization, Person, PersonName, Position
 
 # The "Publication" fieldset. `published_at` is set by `save()` on first publication and the
 # timestamps by Django, so those are read-only.

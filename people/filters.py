@@ -13,8 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from incidents.filters import updated_since_filter
-
-from .models import Organization, OrganizationKind, Person, Position
+from people.models import Organization, OrganizationKind, Person, Position
 
 
 def _user(filterset: django_filters.FilterSet):

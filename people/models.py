@@ -24,8 +24,7 @@ from cabar_tracker.text_index import (
     rowids_containing_all,
     sqlite_trigram_index_available,
 )
-
-from .names import detect_script, name_key, name_key_words
+from people.names import detect_script, name_key, name_key_words
 
 
 class PersonQuerySet(PublishableQuerySet):

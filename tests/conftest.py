@@ -1,10 +1,14 @@
 """Personas shared by the tests. The anonymous reader is pytest-django's `client`; the
-superuser is its `admin_user` / `admin_client`."""
+superuser is its `admin_user` / `admin_client`. The API's personas (token clients) and the
+staff side's (an editor and a reviewer in their groups) are in the two modules below, shared by
+every app's tests."""
 
 import pytest
 from django.utils import translation
 
 from tests.factories import StaffUserFactory
+
+pytest_plugins = ["tests.api_personas", "tests.staff_personas"]
 
 
 @pytest.fixture

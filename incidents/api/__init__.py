@@ -2,5 +2,5 @@
 
 The shared pieces (paging, formats, permissions, conditional requests, throttling, schema)
 live here because the incidents app holds most of the records; `people.api` builds its
-viewsets on them. URLs are in `cabar_tracker.api_urls`.
+viewsets on them. URLs are in `cabar_tracker.api.urls`.
 """

@@ -11,21 +11,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from incidents.models import (
-    Allegation,
-    CoordinatePrecision,
-    Detention,
-    Incident,
-    IncidentEvent,
-    Location,
-    Situation,
-    Source,
-    Statement,
-)
-from incidents.templatetags.cases import name_shown_to
-from people.models import Organization, Person, Position
-
-from .fields import (
+from cabar_tracker.api.fields import (
     PUBLICATION_FIELDS,
     ApiUrlField,
     CoordinateField,
@@ -37,8 +23,7 @@ from .fields import (
     StaffFieldsMixin,
     country_input,
 )
-from .places import map_point
-from .summaries import (
+from cabar_tracker.api.summaries import (
     IncidentSummarySerializer,
     LocationSummarySerializer,
     LocationWithAncestorsSerializer,
@@ -49,7 +34,21 @@ from .summaries import (
     SourceSummarySerializer,
     StatementSummarySerializer,
 )
-from .writes import RecordWriteSerializer
+from cabar_tracker.api.writes import RecordWriteSerializer
+from cabar_tracker.publishing import name_shown_to
+from incidents.api.places import map_point
+from incidents.models import (
+    Allegation,
+    CoordinatePrecision,
+    Detention,
+    Incident,
+    IncidentEvent,
+    Location,
+    Situation,
+    Source,
+    Statement,
+)
+from people.models import Organization, Person, Position
 
 
 def _read_only(fields: list[str], staff_only: tuple[str, ...]) -> list[str]:

@@ -16,7 +16,17 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cabar_tracker.api.permissions import RecordAccess
+from cabar_tracker.api.renderers import CSVRenderer
+from cabar_tracker.api.viewsets import (
+    JSON_CSV_AND_GEOJSON,
+    ArchiveMixin,
+    JsonErrorsMixin,
+    RecordViewSet,
+)
 from cabar_tracker.publishing import PublicationState
+from incidents.api import serializers as s
+from incidents.api.places import attach_ancestors
 from incidents.filters import (
     DetentionFilter,
     IncidentApiFilter,
@@ -36,12 +46,6 @@ from incidents.models import (
     Statement,
 )
 from people.models import Person
-
-from . import serializers as s
-from .permissions import RecordAccess
-from .places import attach_ancestors
-from .renderers import CSVRenderer
-from .viewsets import JSON_CSV_AND_GEOJSON, ArchiveMixin, JsonErrorsMixin, RecordViewSet
 
 
 def visible_statements(user) -> QuerySet[Statement]:

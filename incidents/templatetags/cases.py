@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from cabar_tracker.publishing import can_see_unpublished as _can_see_unpublished
+from cabar_tracker.publishing import name_shown_to, shown_to
 
 register = template.Library()
 
@@ -24,29 +25,10 @@ def can_see_unpublished(user) -> bool:
     return _can_see_unpublished(user)
 
 
-@register.filter
-def shown_to(record, user) -> bool:
-    """Whether a publishable record reached through a relation may be linked for this user.
-
-    The same rule as `visible_to(user)`, applied to a row already loaded: staff see anything
-    not archived, everyone else only published records. Records that are not publishable
-    (places, organizations) are always shown.
-    """
-    if record is None:
-        return False
-    if not hasattr(record, "publication_state"):
-        return True
-    if _can_see_unpublished(user):
-        return record.archived_at is None
-    return record.is_published
-
-
-@register.filter
-def name_shown_to(person, user) -> bool:
-    """Whether this person's real name (and so any name variant of theirs) may be shown."""
-    if _can_see_unpublished(user):
-        return True
-    return shown_to(person, user) and not person.identity_withheld
+# The visibility rules themselves live with the publication states; templates use them as
+# filters: `{% if speaker|shown_to:request.user %}`.
+register.filter("shown_to", shown_to)
+register.filter("name_shown_to", name_shown_to)
 
 
 @register.simple_tag(takes_context=True)
@@ -73,7 +55,7 @@ def person_name(context, person, link: bool = True) -> str:
 @register.filter
 def place(location) -> str:
     """The place with its ancestors when the view attached them (see
-    `incidents.views.attach_place_labels`), otherwise just its name."""
+    `incidents.public.views.attach_place_labels`), otherwise just its name."""
     return getattr(location, "place_label", None) or location.name
 
 

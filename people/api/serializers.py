@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from incidents.api.fields import (
+from cabar_tracker.api.fields import (
     PUBLICATION_FIELDS,
     ApiUrlField,
     CountryCodeField,
@@ -21,7 +21,7 @@ from incidents.api.fields import (
     country_input,
     for_staff,
 )
-from incidents.api.summaries import (
+from cabar_tracker.api.summaries import (
     IncidentSummarySerializer,
     LocationSummarySerializer,
     OrganizationSummarySerializer,
@@ -29,9 +29,9 @@ from incidents.api.summaries import (
     PositionSummarySerializer,
     SourceSummarySerializer,
 )
-from incidents.api.writes import RecordWriteSerializer
+from cabar_tracker.api.writes import RecordWriteSerializer
+from cabar_tracker.publishing import name_shown_to
 from incidents.models import Detention, Source
-from incidents.templatetags.cases import name_shown_to
 from people.models import Organization, Person, PersonName, Position
 
 # What names or singles out a person: absent from a withheld identity's public

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from django.db.models import F, Prefetch, QuerySet
 
-from incidents.api.permissions import RecordAccess
-from incidents.api.viewsets import ArchiveMixin, RecordViewSet
+from cabar_tracker.api.permissions import RecordAccess
+from cabar_tracker.api.viewsets import ArchiveMixin, RecordViewSet
 from incidents.models import Detention, Source
+from people.api import serializers as s
 from people.filters import OrganizationFilter, PersonFilter, PositionFilter
 from people.models import Organization, Person, PersonName, Position
-
-from . import serializers as s
 
 
 def visible_positions(user) -> QuerySet[Position]:

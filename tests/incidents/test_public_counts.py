@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.http import QueryDict
 
 from cabar_tracker.publishing import PublicationState
-from incidents import charts, facets, public_counts
+from incidents import public_counts
 from incidents.filters import IncidentFilter
 from incidents.models import (
     AllegationKind,
@@ -26,6 +26,7 @@ from incidents.models import (
     PublicIncidentCount,
     Verification,
 )
+from incidents.public import charts, facets
 from people.models import Person
 from tests.factories import (
     AllegationFactory,

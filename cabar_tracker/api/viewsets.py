@@ -1,0 +1,273 @@
+"""The base viewset every API resource builds on.
+
+One class carries the rules every resource keeps, so each resource only says what is
+particular to it (its querysets, serializers, filters, ordering and CSV columns):
+
+- visibility comes from the resource's `visible_queryset()` (a `visible_to(user)` queryset),
+  and what a representation may hold from its serializers (`for_staff` in their context);
+- lists are keyset-paged (`pagination.KeysetPagination`) over `ordering`;
+- details answer with ETag / Last-Modified and 304 (`conditional.record_etag`); writes check
+  If-Match (412 on a stale one) inside the transaction that saves, with the row locked;
+- writes take the `write_serializer_class` and answer with the detail representation;
+- errors are always JSON, whatever format was asked for.
+"""
+
+from __future__ import annotations
+
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from cabar_tracker.api.conditional import etag_matches, last_modified, record_etag
+from cabar_tracker.api.fields import PartialDateField, api_url
+from cabar_tracker.api.pagination import KeysetPagination
+from cabar_tracker.api.permissions import RecordAccess
+from cabar_tracker.api.renderers import CSVRenderer, GeoJSONRenderer
+from cabar_tracker.publishing import can_see_unpublished, shown_to
+
+JSON_AND_CSV = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+JSON_CSV_AND_GEOJSON = [*JSON_AND_CSV, GeoJSONRenderer]
+WRITE_ACTIONS = {"create", "update", "partial_update"}
+
+
+def serializer_columns(serializer: serializers.BaseSerializer, prefix: str = "") -> list[str]:
+    """The CSV columns of a serializer's items, named as `renderers.flatten` names them."""
+    columns: list[str] = []
+    for name, field in serializer.fields.items():
+        column = f"{prefix}{name}"
+        if isinstance(field, PartialDateField):
+            columns += [column, f"{column}_precision"]
+        elif isinstance(field, serializers.Serializer):
+            columns += serializer_columns(field, f"{column}_")
+        else:
+            columns.append(column)
+    return columns
+
+
+class JsonErrorsMixin:
+    """An error is not a table or a map: answer it in JSON, as the schema says, whatever
+    format was asked for."""
+
+    def handle_exception(self, exc) -> Response:
+        response = super().handle_exception(exc)
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if renderer is not None and renderer.format in {"csv", "geojson"}:
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+
+class RecordViewSet(
+    JsonErrorsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    # Subclasses declare their permission classes explicitly too (deny by default).
+    permission_classes = [RecordAccess]
+    pagination_class = KeysetPagination
+    filter_backends = [DjangoFilterBackend]
+    renderer_classes = JSON_AND_CSV
+    # Any path segment reaches the view, so an id that is not a number gets the API's JSON
+    # 404 rather than the site's HTML one.
+    lookup_value_regex = r"[^/]+"
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    list_serializer_class: type
+    detail_serializer_class: type
+    write_serializer_class: type
+    # Keys of the list order; the paginator adds the primary key if it is missing.
+    ordering: tuple[str, ...] = ("id",)
+
+    # --- what a resource defines ------------------------------------------------------------
+
+    def visible_queryset(self) -> QuerySet:
+        """The rows this request's user may see (a `visible_to(user)` queryset)."""
+        raise NotImplementedError
+
+    def list_queryset(self, queryset: QuerySet) -> QuerySet:
+        """`queryset` with what a list item shows (select_related / prefetch_related)."""
+        return queryset
+
+    def detail_queryset(self, queryset: QuerySet) -> QuerySet:
+        """`queryset` with what a detail shows."""
+        return self.list_queryset(queryset)
+
+    def prepare(self, records: list, *, detail: bool) -> None:
+        """Attach what cannot be prefetched (place ancestors) to a page or one record."""
+
+    def embedded(self, record: models.Model) -> list[models.Model]:
+        """The records a detail representation embeds, for its ETag."""
+        return []
+
+    def geojson_point(self, item: dict) -> tuple[float, float] | None:
+        return None
+
+    def shown(self, record: models.Model | None) -> models.Model | None:
+        """`record` if this reader may see it (`cases.shown_to`), else None: a hidden
+        related record must not change the ETag of what the reader sees either."""
+        return record if record is not None and shown_to(record, self.request.user) else None
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def for_staff(self) -> bool:
+        return can_see_unpublished(self.request.user)
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        context["for_staff"] = self.for_staff
+        return context
+
+    def get_serializer_class(self) -> type:
+        if self.action in WRITE_ACTIONS:
+            return self.write_serializer_class
+        if self.action == "list":
+            return self.list_serializer_class
+        return self.detail_serializer_class
+
+    def get_queryset(self) -> QuerySet:
+        queryset = self.visible_queryset()
+        if self.action == "list":
+            return self.list_queryset(queryset).order_by(*self.ordering)
+        return self.detail_queryset(queryset)
+
+    def get_object(self, *, lock: bool = False) -> models.Model:
+        # The list filters do not apply to a detail (GenericAPIView would apply them).
+        key = str(self.kwargs[self.lookup_field])
+        if not key.isascii() or not key.isdigit():
+            raise NotFound
+        queryset = self.get_queryset()
+        if lock:
+            queryset = queryset.select_for_update(of=("self",))
+        record = get_object_or_404(queryset, pk=int(key))
+        self.check_object_permissions(self.request, record)
+        return record
+
+    def get_csv_columns(self, request) -> list[str]:
+        return self.csv_columns_for(for_staff=can_see_unpublished(getattr(request, "user", None)))
+
+    @classmethod
+    def csv_columns_for(cls, *, for_staff: bool) -> list[str]:
+        """The CSV columns of a list: the list item's fields, flattened as the CSV renderer
+        flattens them, without the staff-only ones for the public. Derived from the
+        serializer so the columns, the data and the schema's description cannot drift."""
+        serializer = cls.list_serializer_class(context={"for_staff": for_staff})
+        columns = serializer_columns(serializer)
+        if not for_staff:
+            hidden = set(getattr(serializer.Meta, "staff_only_fields", ()))
+            columns = [column for column in columns if column not in hidden]
+        return columns
+
+    def etag(self, record: models.Model) -> str:
+        return record_etag(record, for_staff=self.for_staff, embedded=self.embedded(record))
+
+    def detail_response(self, record: models.Model, status_code: int = 200) -> Response:
+        self.prepare([record], detail=True)
+        data = self.detail_serializer_class(record, context=self.get_serializer_context()).data
+        return Response(data, status=status_code, headers=self.version_headers(record))
+
+    def version_headers(self, record: models.Model) -> dict[str, str]:
+        headers = {"ETag": self.etag(record)}
+        modified = last_modified(record, self.embedded(record))
+        if modified:
+            headers["Last-Modified"] = modified
+        return headers
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def list(self, request, *args, **kwargs) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        self.prepare(page, detail=False)
+        data = self.list_serializer_class(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(data.data)
+
+    def retrieve(self, request, *args, **kwargs) -> Response:
+        record = self.get_object()
+        self.prepare([record], detail=True)
+        headers = self.version_headers(record)
+        if etag_matches(request.headers.get("If-None-Match"), headers["ETag"]):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        data = self.detail_serializer_class(record, context=self.get_serializer_context()).data
+        return Response(data, headers=headers)
+
+    def create(self, request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            record = serializer.save()
+        self.kwargs[self.lookup_field] = record.pk
+        response = self.detail_response(self.get_object(), status.HTTP_201_CREATED)
+        response["Location"] = api_url({"request": request}, self.basename, record.pk)
+        return response
+
+    def update(self, request, *args, partial: bool = False, **kwargs) -> Response:
+        with transaction.atomic():
+            record = self.get_object(lock=True)
+            stale = self.stale_precondition(record)
+            if stale is not None:
+                return stale
+            serializer = self.get_serializer(record, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
+        return self.detail_response(self.get_object())
+
+    def stale_precondition(self, record: models.Model) -> Response | None:
+        """412 when If-Match names another version than the current one (someone saved the
+        record since the client read it); nothing is changed then."""
+        if_match = self.request.headers.get("If-Match")
+        if if_match is None:
+            return None
+        self.prepare([record], detail=True)
+        current = self.etag(record)
+        if etag_matches(if_match, current):
+            return None
+        return Response(
+            {
+                "detail": "The record changed since you read it (If-Match does not match its "
+                "current ETag). Read it again and reapply your change."
+            },
+            status=status.HTTP_412_PRECONDITION_FAILED,
+            headers={"ETag": current},
+        )
+
+    # --- responses --------------------------------------------------------------------------
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Staff and the public get different bodies from the same URL.
+        patch_vary_headers(response, ["Accept", "Authorization"])
+        if request.user.is_authenticated:
+            patch_cache_control(response, private=True)
+        return response
+
+
+class ArchiveMixin:
+    """DELETE archives a publishable record (sets `archived_at`); nothing is deleted. It then
+    leaves every list and detail; restoring is done in the admin."""
+
+    http_method_names = [*RecordViewSet.http_method_names, "delete"]
+
+    def destroy(self, request, *args, **kwargs) -> Response:
+        with transaction.atomic():
+            record = self.get_object(lock=True)
+            stale = self.stale_precondition(record)
+            if stale is not None:
+                return stale
+            if not RecordAccess.may_change_publication(
+                request.user, was_published=record.is_published, will_be_published=False
+            ):
+                raise PermissionDenied("Archiving a published record needs a publisher.")
+            record.archived_at = timezone.now()
+            record.save(update_fields=["archived_at", "updated_at"])
+        return Response(status=status.HTTP_204_NO_CONTENT)

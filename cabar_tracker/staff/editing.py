@@ -1,0 +1,271 @@
+"""The edit (and add) page of any record, in both apps, with conflicts shown, not lost.
+
+Every edit page goes through `edit_record()`: the form carries the version it was opened at
+and a save from an old version is refused (`StaleVersionError`). The page then answers 409
+with what is stored now beside what the user sent, and the form again, filled with the
+user's values but carrying the new version, so saving it once more overwrites on purpose.
+Nothing is lost either way. When the change made meanwhile touched none of the form's fields
+(typically a reviewer published the record), the save simply goes ahead.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+
+from cabar_tracker.history import StaleVersionError
+from cabar_tracker.publishing import PublicationState, PublishableModel
+from cabar_tracker.staff.forms import VersionedModelForm
+from cabar_tracker.staff.history_views import ValueText, edit_url, history_url, link_ids
+from incidents.workflow import missing_for_publication
+
+# --- edit pages, with conflicts -------------------------------------------------------------
+
+
+@dataclass
+class ConflictRow:
+    field_name: str
+    label: str
+    theirs: str
+    yours: str
+    they_changed: bool
+    you_changed: bool
+    # The stored value as the form field takes it, for the "use theirs" button.
+    theirs_for_form: str
+
+
+def _for_form(value) -> str:
+    """A stored value as JSON the page's script can put into the form field."""
+    if isinstance(value, set):
+        value = sorted(str(pk) for pk in value)
+    elif hasattr(value, "code"):  # a django-countries Country
+        value = value.code
+    elif isinstance(value, datetime.date):
+        value = value.isoformat()
+    elif value is None:
+        value = ""
+    elif not isinstance(value, bool):
+        value = str(value)
+    return json.dumps(value)
+
+
+def _form_values(form: VersionedModelForm, record: models.Model) -> dict[str, object]:
+    """The values of the form's fields on `record` (ids for relations, id sets for links)."""
+    values = {}
+    for name in form.fields:
+        try:
+            model_field = record._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if model_field.many_to_many:
+            values[name] = set(getattr(record, name).values_list("pk", flat=True))
+        else:
+            values[name] = getattr(record, model_field.attname)
+    return values
+
+
+def _opened_values(form: VersionedModelForm, current: models.Model) -> dict[str, object] | None:
+    """The values of the form's fields in the version the user opened, from the history."""
+    # Links change without a new version, so several history rows may share one: take the
+    # first, so a link change made at that version still counts as theirs (when in doubt,
+    # show the conflict rather than save over it).
+    opened = current.history.filter(version=form.opened_version).order_by("history_id").first()
+    if opened is None:
+        return None
+    m2m = [f for f in current._meta.many_to_many if f.name in form.fields]
+    links = link_ids(type(opened), m2m, [opened.history_id])
+    values = {name: ids.get(opened.history_id, set()) for name, ids in links.items()}
+    for name in form.fields:
+        if name in values:
+            continue
+        try:
+            values[name] = getattr(opened, current._meta.get_field(name).attname)
+        except (FieldDoesNotExist, AttributeError):
+            continue
+    return values
+
+
+def _yours(form: VersionedModelForm) -> dict[str, object]:
+    """What the user sent, as stored values: the form's instance after validation holds
+    them (dates normalized as they would be saved); links come from the cleaned data."""
+    values = {}
+    for name in form.fields:
+        try:
+            model_field = form.instance._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if model_field.many_to_many:
+            values[name] = {obj.pk for obj in form.cleaned_data.get(name) or ()}
+        else:
+            values[name] = getattr(form.instance, model_field.attname)
+    return values
+
+
+def _same(a, b) -> bool:
+    return (a.code if hasattr(a, "code") else a) == (b.code if hasattr(b, "code") else b)
+
+
+def conflict_rows(
+    form: VersionedModelForm, current: models.Model, opened: dict | None
+) -> list[ConflictRow]:
+    """One row per field whose stored value differs from the user's."""
+    theirs = _form_values(form, current)
+    yours = _yours(form)
+    text = ValueText()
+    differing = [name for name in theirs if name in yours and not _same(theirs[name], yours[name])]
+    for name in differing:
+        model_field = current._meta.get_field(name)
+        text.want(model_field, theirs[name])
+        text.want(model_field, yours[name])
+    text.resolve()
+    rows = []
+    for name in differing:
+        model_field = current._meta.get_field(name)
+        precision = f"{model_field.attname}_precision"
+        rows.append(
+            ConflictRow(
+                field_name=name,
+                label=capfirst(str(form.fields[name].label or model_field.verbose_name)),
+                theirs=text.text(model_field, theirs[name], getattr(current, precision, None)),
+                yours=text.text(model_field, yours[name], getattr(form.instance, precision, None)),
+                they_changed=opened is None or not _same(opened.get(name), theirs[name]),
+                you_changed=opened is None or not _same(opened.get(name), yours[name]),
+                theirs_for_form=_for_form(theirs[name]),
+            )
+        )
+    return rows
+
+
+def _rebound(form_class, data, version: int, instance, prefix_field: str = "version"):
+    data = data.copy()
+    data[prefix_field] = str(version)
+    return form_class(data, instance=instance)
+
+
+def edit_record(
+    request: HttpRequest,
+    *,
+    form_class: type[VersionedModelForm],
+    instance: models.Model | None = None,
+    heading: str,
+    formset_class: type[forms.BaseInlineFormSet] | None = None,
+    initial: dict | None = None,
+) -> HttpResponse:
+    """The edit (or add) page of one record: GET shows the form, POST saves it or shows the
+    errors (400) or the conflict (409)."""
+    formset = None
+    if request.method == "POST":
+        form = form_class(request.POST, instance=instance)
+        if formset_class is not None:
+            formset = formset_class(request.POST, instance=form.instance)
+        if form.is_valid() and (formset is None or formset.is_valid()):
+            try:
+                saved = form.save_checked(formsets=[formset] if formset is not None else [])
+            except StaleVersionError as stale:
+                current = stale.current
+                opened = _opened_values(form, current)
+                rows = conflict_rows(form, current, opened)
+                if opened is not None and not any(row.they_changed for row in rows):
+                    # The change made meanwhile is not in this form (a state change, say):
+                    # saving over the new version overwrites nothing of it.
+                    retry = _rebound(form_class, request.POST, current.version, current)
+                    retry_formset = (
+                        formset_class(request.POST, instance=current) if formset_class else None
+                    )
+                    if retry.is_valid() and (retry_formset is None or retry_formset.is_valid()):
+                        try:
+                            saved = retry.save_checked(
+                                formsets=[retry_formset] if retry_formset is not None else []
+                            )
+                        except StaleVersionError as again:
+                            current = again.current
+                            opened = _opened_values(form, current)
+                            rows = conflict_rows(form, current, opened)
+                        else:
+                            return _saved(request, saved)
+                return _conflict(
+                    request,
+                    form_class=form_class,
+                    formset_class=formset_class,
+                    current=current,
+                    rows=rows,
+                    heading=heading,
+                )
+            return _saved(request, saved)
+    else:
+        form = form_class(instance=instance, initial=initial)
+        if formset_class is not None:
+            formset = formset_class(instance=form.instance)
+    record = instance if instance is not None and instance.pk else None
+    context = {
+        **_record_context(record, check=request.method != "POST"),
+        "form": form,
+        "formset": formset,
+        "heading": heading,
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "staff/edit.html", context, status=status)
+
+
+def _saved(request: HttpRequest, saved: models.Model) -> HttpResponse:
+    messages.success(
+        request,
+        gettext("Saved: %(record)s.") % {"record": saved},
+    )
+    return redirect(edit_url(saved) or history_url(saved))
+
+
+def _conflict(
+    request: HttpRequest,
+    *,
+    form_class,
+    formset_class,
+    current: models.Model,
+    rows: list[ConflictRow],
+    heading: str,
+) -> HttpResponse:
+    latest = current.history.select_related("history_user").order_by("-history_id").first()
+    form = _rebound(form_class, request.POST, current.version, current)
+    formset = formset_class(request.POST, instance=current) if formset_class else None
+    context = {
+        **_record_context(current, check=False),
+        "form": form,
+        "formset": formset,
+        "heading": heading,
+        "rows": rows,
+        "latest": latest,
+    }
+    return render(request, "staff/conflict.html", context, status=409)
+
+
+def _record_context(record: models.Model | None, *, check: bool) -> dict:
+    """What the edit and conflict pages show around the form: links, state, and what the
+    record lacks before it can be published."""
+    if record is None:
+        return {"record": None}
+    publishable = isinstance(record, PublishableModel)
+    public_url = None
+    if hasattr(record, "get_absolute_url") and getattr(record, "archived_at", None) is None:
+        public_url = record.get_absolute_url()
+    missing = None
+    if check and publishable and record.publication_state != PublicationState.PUBLISHED:
+        missing = missing_for_publication(record, validate=False)
+    return {
+        "record": record,
+        "app_label": record._meta.app_label,
+        "model_name": record._meta.model_name,
+        "history_url": history_url(record),
+        "public_url": public_url,
+        "publishable": publishable,
+        "missing": missing,
+    }

@@ -1,0 +1,212 @@
+"""What every staff edit form is built from, in both apps.
+
+`VersionedModelForm` carries the version of the record it was opened at (a hidden field) and
+saves through `save_checked()`, which refuses to write over a change made since
+(`cabar_tracker.history.StaleVersionError`); the edit page then shows the conflict
+(`cabar_tracker.staff.editing`). The choice fields pick records of either app (a place, a
+person, a post, sources) with labels staff can tell apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django import forms
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+from cabar_tracker.history import StaleVersionError, save_if_current
+from incidents.models import Location, Source
+from people.models import Person, Position
+
+DATE_HELP = _(
+    "For a month or a year, any day inside it will do: only the month or the year is kept "
+    "and shown."
+)
+PRECISION_HELP = _(
+    "Month: the day is ignored (shown as “January 2022”). Around this day: shown as "
+    "“around 7 January 2022”."
+)
+
+MULTIPLE_HELP = _("Hold Ctrl (⌘ on a Mac) to choose more than one.")
+
+# The legend of the fieldset holding staff-only fields, which the page marks as restricted.
+STAFF_ONLY = _("Staff only")
+
+
+@dataclass
+class Fieldset:
+    legend: str
+    rows: list[list[forms.BoundField]]
+    restricted: bool = False
+
+
+# A row of the form's layout: one field, or several shown side by side (a date and its
+# precision).
+Row = str | tuple[str, ...]
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; ISO dates so it can show the stored value."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+EM_SPACE = "\u2003"
+
+
+def tree_label(location: Location) -> str:
+    """A place indented by its depth in the tree, so a select reads as the tree."""
+    return EM_SPACE * location.depth + location.name
+
+
+class LocationChoiceField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Location.objects.order_by("path"))
+        super().__init__(**kwargs)
+
+    def label_from_instance(self, obj: Location) -> str:
+        return tree_label(obj)
+
+
+def person_label(person: Person) -> str:
+    """A person as staff pick them from a list: with what tells namesakes apart."""
+    details = [person.name_native, person.citizenship.code if person.citizenship else ""]
+    details = ", ".join(detail for detail in details if detail)
+    label = f"{person.name} ({details})" if details else person.name
+    if person.identity_withheld:
+        label = f"{label} – {_('identity withheld')}"
+    return label
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Person) -> str:
+        return person_label(obj)
+
+
+class PersonMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Person) -> str:
+        return person_label(obj)
+
+
+class SourceMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Source) -> str:
+        date = f", {obj.publication_date}" if obj.publication_date else ""
+        return f"{obj}{date}"
+
+
+class PositionSelect(forms.Select):
+    """Each post carries its holder (`data-person`), so static/js/staff_forms.js can offer
+    only the speaker's posts."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-person"] = instance.person_id
+        return option
+
+
+class PositionChoiceField(forms.ModelChoiceField):
+    widget = PositionSelect
+
+    def label_from_instance(self, obj: Position) -> str:
+        return f"{obj.person.name}: {obj.title}, {obj.organization}"
+
+
+def with_current(queryset: models.QuerySet, *current_ids: int | None) -> models.QuerySet:
+    """The queryset plus the rows already chosen, which may since have been archived."""
+    ids = [pk for pk in current_ids if pk]
+    if not ids:
+        return queryset
+    return queryset | queryset.model._base_manager.filter(pk__in=ids)
+
+
+def initial_ids(form: forms.ModelForm, name: str) -> list[int]:
+    """The ids linked through a many-to-many field when the form was opened (ModelForm has
+    already read them into `initial`; reading them again would cost a query)."""
+    return [getattr(value, "pk", value) for value in form.initial.get(name) or ()]
+
+
+class VersionedModelForm(forms.ModelForm):
+    """A ModelForm that remembers which version of the record it was opened at."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    # The layout: [(legend, [row, …]), …]; fields not named are listed at the end.
+    fieldsets: Sequence[tuple[str, Sequence[Row]]] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Textarea) and field.widget.attrs.get("rows") == "10":
+                # Django's default of ten rows makes a long page longer.
+                field.widget.attrs["rows"] = "5"
+            if isinstance(field.widget, forms.SelectMultiple):
+                field.widget.attrs.setdefault("size", 8)
+                field.help_text = " ".join(
+                    str(text) for text in (field.help_text, MULTIPLE_HELP) if text
+                )
+
+    @property
+    def opened_version(self) -> int | None:
+        return self.cleaned_data.get("version")
+
+    def layout(self) -> list[Fieldset]:
+        """The fieldsets as bound fields, for templates/staff/_edit_form.html."""
+        named: set[str] = set()
+        result = []
+        for legend, rows in self.fieldsets:
+            bound_rows = []
+            for row in rows:
+                names = (row,) if isinstance(row, str) else row
+                names = [name for name in names if name in self.fields]
+                named.update(names)
+                if names:
+                    bound_rows.append([self[name] for name in names])
+            result.append(Fieldset(legend, bound_rows, restricted=legend is STAFF_ONLY))
+        rest = [[self[name]] for name in self.fields if name not in named and name != "version"]
+        if rest:
+            result.append(Fieldset(_("More"), rest))
+        return result
+
+    def save_checked(self, *, formsets: Iterable[forms.BaseFormSet] = ()) -> models.Model:
+        """Save the record, its many-to-many links and `formsets` in one transaction, unless
+        the record changed since the form was opened (raises StaleVersionError, saves
+        nothing).
+
+        The links are saved before the record, with history off for them, so the one
+        history entry the save records holds the new fields and the new links together.
+        """
+        with transaction.atomic():
+            instance = self.save(commit=False)
+            if instance._state.adding:
+                instance.save()
+                self.save_m2m()
+            else:
+                model = type(instance)
+                # Lock first, so nothing of this save is written when it is refused.
+                current = model._base_manager.select_for_update().get(pk=instance.pk)
+                if current.version != self.opened_version:
+                    raise StaleVersionError(current)
+                instance.skip_history_when_saving = True
+                try:
+                    self.save_m2m()
+                finally:
+                    del instance.skip_history_when_saving
+                save_if_current(instance, expected_version=self.opened_version)
+            for formset in formsets:
+                formset.instance = instance
+                formset.save()
+        return instance
+
+
+def date_widgets(*names: str) -> dict[str, forms.Widget]:
+    return {name: DateInput() for name in names}

@@ -1,0 +1,142 @@
+"""URLs of the staff side, mounted at /staff/. Every view here is wrapped in
+`cabar_tracker.staff.access.staff_required`; tests/staff/test_access.py walks them all."""
+
+from django.urls import path
+
+from cabar_tracker.staff import history_views
+from incidents import models as incident_models
+from incidents.staff import desk, entry_views, followups, import_views
+from incidents.staff import views as incident_staff
+from people import models as people_models
+from people.staff import views as people_staff
+
+app_name = "staff"
+
+urlpatterns = [
+    path("", desk.dashboard, name="dashboard"),
+    # Entering a detention in one sitting, and the duplicate-person search it uses.
+    path("detentions/new/", entry_views.new_detention, name="new_detention"),
+    path("people/candidates.json", entry_views.person_candidates, name="person_candidates"),
+    # Follow-up actions on detentions, and the lists that keep cases from being forgotten.
+    path(
+        "detentions/<int:detention_pk>/follow-ups/new/",
+        followups.followup_add,
+        name="followup_add",
+    ),
+    path("follow-ups/<int:pk>/done/", followups.followup_done, name="followup_done"),
+    path("follow-ups/", followups.followups_due, name="followups_due"),
+    path("still-held/", followups.still_held, name="still_held"),
+    # Bulk import of detentions from CSV (incidents/importer.py).
+    path("import/", import_views.import_page, name="import"),
+    # Edit pages, archive/restore, review, history and merging (incidents/staff_views.py,
+    # people/staff_views.py, cabar_tracker/history_views.py).
+    path("incidents/<int:pk>/edit/", incident_staff.incident_edit, name="incident_edit"),
+    path("detentions/<int:pk>/edit/", incident_staff.detention_edit, name="detention_edit"),
+    path("statements/new/", incident_staff.statement_add, name="statement_add"),
+    path("statements/<int:pk>/edit/", incident_staff.statement_edit, name="statement_edit"),
+    path("sources/new/", incident_staff.source_add, name="source_add"),
+    path("sources/<int:pk>/edit/", incident_staff.source_edit, name="source_edit"),
+    path("locations/new/", incident_staff.location_add, name="location_add"),
+    path("locations/<int:pk>/edit/", incident_staff.location_edit, name="location_edit"),
+    path("people/new/", people_staff.person_add, name="person_add"),
+    path("people/<int:pk>/edit/", people_staff.person_edit, name="person_edit"),
+    path("people/<int:pk>/merge/", people_staff.person_merge, name="person_merge"),
+    # Archiving is deleting: archived records leave the site and can be restored.
+    path(
+        "incidents/<int:pk>/archive/",
+        incident_staff.set_archived,
+        {"model": incident_models.Incident, "archived": True},
+        name="incident_archive",
+    ),
+    path(
+        "incidents/<int:pk>/restore/",
+        incident_staff.set_archived,
+        {"model": incident_models.Incident, "archived": False},
+        name="incident_restore",
+    ),
+    path(
+        "detentions/<int:pk>/archive/",
+        incident_staff.set_archived,
+        {"model": incident_models.Detention, "archived": True},
+        name="detention_archive",
+    ),
+    path(
+        "detentions/<int:pk>/restore/",
+        incident_staff.set_archived,
+        {"model": incident_models.Detention, "archived": False},
+        name="detention_restore",
+    ),
+    path(
+        "people/<int:pk>/archive/",
+        incident_staff.set_archived,
+        {"model": people_models.Person, "archived": True},
+        name="person_archive",
+    ),
+    path(
+        "people/<int:pk>/restore/",
+        incident_staff.set_archived,
+        {"model": people_models.Person, "archived": False},
+        name="person_restore",
+    ),
+    path(
+        "statements/<int:pk>/archive/",
+        incident_staff.set_archived,
+        {"model": incident_models.Statement, "archived": True},
+        name="statement_archive",
+    ),
+    path(
+        "statements/<int:pk>/restore/",
+        incident_staff.set_archived,
+        {"model": incident_models.Statement, "archived": False},
+        name="statement_restore",
+    ),
+    path(
+        "sources/<int:pk>/archive/",
+        incident_staff.set_archived,
+        {"model": incident_models.Source, "archived": True},
+        name="source_archive",
+    ),
+    path(
+        "sources/<int:pk>/restore/",
+        incident_staff.set_archived,
+        {"model": incident_models.Source, "archived": False},
+        name="source_restore",
+    ),
+    path("archived/", incident_staff.archived_list, name="archived"),
+    path("review/", incident_staff.review_queue_page, name="review_queue"),
+    # The review workflow (incidents/workflow.py); POST only.
+    path(
+        "workflow/<str:model_name>/<int:pk>/submit/",
+        incident_staff.change_state,
+        {"action": "submit"},
+        name="submit_for_review",
+    ),
+    path(
+        "workflow/<str:model_name>/<int:pk>/publish/",
+        incident_staff.change_state,
+        {"action": "publish"},
+        name="publish",
+    ),
+    path(
+        "workflow/<str:model_name>/<int:pk>/unpublish/",
+        incident_staff.change_state,
+        {"action": "unpublish"},
+        name="unpublish",
+    ),
+    path(
+        "workflow/<str:model_name>/<int:pk>/return/",
+        incident_staff.change_state,
+        {"action": "return"},
+        name="return_to_draft",
+    ),
+    path(
+        "history/<str:app_label>/<str:model_name>/<int:pk>/",
+        history_views.history,
+        name="history",
+    ),
+    path(
+        "history/<str:app_label>/<str:model_name>/<int:pk>/revert/<int:history_id>/",
+        history_views.revert,
+        name="history_revert",
+    ),
+]

@@ -1,0 +1,289 @@
+"""Staff pages of the incidents app: edit pages, archive and restore, the review queue and
+the state changes of the review workflow.
+
+Every edit page goes through `cabar_tracker.staff.editing.edit_record()`, which refuses a save
+made from an old version and shows the conflict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
+
+from cabar_tracker.publishing import PublishableModel
+from cabar_tracker.staff.access import staff_required
+from cabar_tracker.staff.editing import edit_record
+from cabar_tracker.staff.history_views import edit_url, history_url
+from incidents.models import Detention, Incident, Location, Source, Statement
+from incidents.staff.forms import (
+    DetentionForm,
+    IncidentForm,
+    LocationForm,
+    SourceForm,
+    StatementForm,
+)
+from incidents.workflow import (
+    PUBLISHABLE_MODELS,
+    PublicationBlocked,
+    WorkflowError,
+    archive,
+    can_archive,
+    publish,
+    restore,
+    return_to_draft,
+    review_queue,
+    submit_for_review,
+    unpublish,
+)
+
+ARCHIVED_PER_KIND = 100
+
+
+@staff_required
+def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_object_or_404(Incident._base_manager, pk=pk)
+    return edit_record(
+        request,
+        form_class=IncidentForm,
+        instance=incident,
+        heading=gettext("Edit incident"),
+    )
+
+
+@staff_required
+def detention_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    detention = get_object_or_404(Detention._base_manager, pk=pk)
+    return edit_record(
+        request,
+        form_class=DetentionForm,
+        instance=detention,
+        heading=gettext("Edit detention"),
+    )
+
+
+def _ids(request: HttpRequest, name: str) -> list[int]:
+    return [int(value) for value in request.GET.getlist(name) if value.isdigit()]
+
+
+@staff_required
+def statement_add(request: HttpRequest) -> HttpResponse:
+    # Started from a case or a person page: the statement is about them.
+    initial = {"incidents": _ids(request, "incident"), "people": _ids(request, "person")}
+    return edit_record(
+        request,
+        form_class=StatementForm,
+        heading=gettext("New statement"),
+        initial=initial,
+    )
+
+
+@staff_required
+def statement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    statement = get_object_or_404(Statement._base_manager, pk=pk)
+    return edit_record(
+        request,
+        form_class=StatementForm,
+        instance=statement,
+        heading=gettext("Edit statement"),
+    )
+
+
+@staff_required
+def source_add(request: HttpRequest) -> HttpResponse:
+    return edit_record(request, form_class=SourceForm, heading=gettext("New source"))
+
+
+@staff_required
+def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source._base_manager, pk=pk)
+    return edit_record(
+        request, form_class=SourceForm, instance=source, heading=gettext("Edit source")
+    )
+
+
+@staff_required
+def location_add(request: HttpRequest) -> HttpResponse:
+    return edit_record(request, form_class=LocationForm, heading=gettext("New place"))
+
+
+@staff_required
+def location_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    location = get_object_or_404(Location._base_manager, pk=pk)
+    return edit_record(
+        request, form_class=LocationForm, instance=location, heading=gettext("Edit place")
+    )
+
+
+# --- state changes --------------------------------------------------------------------------
+
+
+def _next_url(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def _publishable(model_name: str, pk: int) -> PublishableModel:
+    model = PUBLISHABLE_MODELS.get(model_name)
+    if model is None:
+        raise Http404
+    return get_object_or_404(model._base_manager, pk=pk)
+
+
+@staff_required
+@require_POST
+def set_archived(
+    request: HttpRequest, pk: int, *, model: type[PublishableModel], archived: bool
+) -> HttpResponse:
+    """Archive ("delete") or restore a record. Reached through staff:<model>_archive and
+    staff:<model>_restore."""
+    record = get_object_or_404(model._base_manager, pk=pk)
+    if not can_archive(request.user, record):
+        raise PermissionDenied
+    try:
+        if archived:
+            archive(record=record, user=request.user)
+        else:
+            restore(record=record, user=request.user)
+    except WorkflowError as error:
+        messages.error(request, str(error))
+        return redirect(_next_url(request, reverse("staff:archived")))
+    if archived:
+        messages.success(
+            request,
+            gettext("Archived: %(record)s. It is no longer shown on the site; restore it here.")
+            % {"record": record},
+        )
+        return redirect(reverse("staff:archived"))
+    messages.success(request, gettext("Restored: %(record)s.") % {"record": record})
+    return redirect(_next_url(request, edit_url(record) or history_url(record)))
+
+
+@staff_required
+@require_POST
+def change_state(request: HttpRequest, model_name: str, pk: int, action: str) -> HttpResponse:
+    """Submit for review, publish, unpublish, or return to draft (with a note)."""
+    record = _publishable(model_name, pk)
+    note = request.POST.get("note", "")
+    fallback = edit_url(record) or history_url(record)
+    try:
+        if action == "submit":
+            submit_for_review(record=record, user=request.user)
+            done = gettext("Submitted for review: %(record)s.") % {"record": record}
+        elif action == "publish":
+            published = publish(record=record, user=request.user)
+            done = gettext("Published: %(record)s.") % {"record": record}
+            if len(published) > 1:
+                done += " " + gettext("Published with it: %(count)s more records.") % {
+                    "count": len(published) - 1
+                }
+        elif action == "unpublish":
+            unpublish(record=record, user=request.user, note=note)
+            done = gettext("Unpublished: %(record)s. It is a draft again.") % {"record": record}
+        elif action == "return":
+            return_to_draft(record=record, user=request.user, note=note)
+            done = gettext("Returned to draft: %(record)s.") % {"record": record}
+        else:
+            raise Http404
+    except PublicationBlocked as blocked:
+        problems = [
+            {
+                "record": item,
+                "kind": capfirst(str(item._meta.verbose_name)),
+                "missing": missing,
+                "edit_url": edit_url(item),
+            }
+            for item, missing in blocked.problems
+        ]
+        context = {"record": record, "problems": problems, "back_url": fallback}
+        return render(request, "staff/publish_blocked.html", context, status=409)
+    except WorkflowError as error:
+        messages.error(request, str(error))
+        return redirect(_next_url(request, fallback))
+    messages.success(request, done)
+    return redirect(_next_url(request, fallback))
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListedRecord:
+    kind: str
+    record: models.Model
+    when: object
+    who: str | None
+    edit_url: str | None
+    history_url: str
+    public_url: str | None
+    model_name: str
+
+
+def _links(model_name: str, record: models.Model, *, public: bool) -> dict:
+    return {
+        "edit_url": edit_url(record),
+        "history_url": history_url(record),
+        "public_url": record.get_absolute_url() if public else None,
+        "model_name": model_name,
+        "kind": capfirst(str(record._meta.verbose_name)),
+    }
+
+
+@staff_required
+def review_queue_page(request: HttpRequest) -> HttpResponse:
+    """What waits for a reviewer, the longest-waiting first, of every kind of record."""
+    entries = [
+        ListedRecord(
+            record=entry.record,
+            when=entry.submitted_at,
+            who=entry.submitted_by,
+            **_links(entry.model_name, entry.record, public=True),
+        )
+        for entry in review_queue()
+    ]
+    return render(request, "staff/review_queue.html", {"entries": entries})
+
+
+# What each kind needs loaded to be named in a list without a query per row.
+_LIST_RELATED = {
+    "incident": ("location",),
+    "detention": ("incident", "person"),
+    "statement": ("speaker_person", "speaker_organization"),
+}
+
+
+@staff_required
+def archived_list(request: HttpRequest) -> HttpResponse:
+    """Archived records of every kind, most recently archived first, with a restore button.
+    One query per kind of record, at most ARCHIVED_PER_KIND rows each."""
+    sections = []
+    for model_name, model in PUBLISHABLE_MODELS.items():
+        rows = (
+            model._base_manager.filter(archived_at__isnull=False)
+            .select_related(*_LIST_RELATED.get(model_name, ()))
+            .order_by("-archived_at", "-pk")[:ARCHIVED_PER_KIND]
+        )
+        records = [
+            ListedRecord(
+                record=record,
+                when=record.archived_at,
+                who=None,
+                **_links(model_name, record, public=False),
+            )
+            for record in rows
+        ]
+        sections.append((capfirst(str(model._meta.verbose_name_plural)), model_name, records))
+    return render(request, "staff/archived.html", {"sections": sections})

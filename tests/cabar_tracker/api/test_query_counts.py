@@ -1,0 +1,123 @@
+"""Every list (and detail) costs the same number of queries for 3 rows as for 20: no N+1.
+
+Anonymous requests: no session or token query. Every page first reads its ids (0: in the
+order, from an index alone; see incidents/api/pagination.py), then, per endpoint:
+
+- incidents: 1 the page (with place and situation), 2 the ancestors of all their places;
+- detentions: 1 the page (with incident, person, custody and release places), 2 allegations;
+- people, organizations, positions, locations, situations, statements, sources: 1 the page
+  with what its items embed (select_related).
+
+`?count=true` adds one COUNT query.
+"""
+
+import pytest
+
+from tests.api_personas import API
+from tests.factories import (
+    AllegationFactory,
+    CountryFactory,
+    DetentionFactory,
+    IncidentFactory,
+    LocationFactory,
+    OrganizationFactory,
+    PersonFactory,
+    PositionFactory,
+    SituationFactory,
+    SourceFactory,
+    StatementFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def incident_row():
+    place = LocationFactory(parent=LocationFactory(parent=CountryFactory()))
+    return IncidentFactory(location=place)
+
+
+def detention_row():
+    detention = DetentionFactory(custody_location=LocationFactory())
+    AllegationFactory(detention=detention)
+    AllegationFactory(detention=detention, kind="torture")
+    return detention
+
+
+def statement_row():
+    position = PositionFactory()
+    return StatementFactory(
+        speaker_person=position.person,
+        position=position,
+        situation=SituationFactory(),
+    )
+
+
+LISTS = {
+    "incidents": (incident_row, 3),
+    "detentions": (detention_row, 3),
+    "people": (PersonFactory, 2),
+    "organizations": (lambda: OrganizationFactory(parent=OrganizationFactory()), 2),
+    "positions": (PositionFactory, 2),
+    "locations": (lambda: LocationFactory(parent=CountryFactory()), 2),
+    "situations": (SituationFactory, 2),
+    "statements": (statement_row, 2),
+    "sources": (SourceFactory, 2),
+}
+
+
+@pytest.mark.parametrize("rows", [3, 20])
+@pytest.mark.parametrize("resource", list(LISTS))
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_list_query_count_does_not_grow_with_rows(
+    api, django_assert_max_num_queries, resource, rows, fmt
+):
+    make, budget = LISTS[resource]
+    for _ in range(rows):
+        make()
+
+    with django_assert_max_num_queries(budget):
+        response = api.get(f"{API}/{resource}/", {"format": fmt})
+    assert response.status_code == 200
+    with django_assert_max_num_queries(budget + 1):
+        api.get(f"{API}/{resource}/", {"format": fmt, "count": "true"})
+
+
+def test_geojson_query_count_does_not_grow_with_rows(api, django_assert_max_num_queries):
+    for _ in range(20):
+        incident_row()
+
+    with django_assert_max_num_queries(3):
+        assert api.get(f"{API}/incidents/", {"format": "geojson"}).status_code == 200
+
+
+def a_full_incident():
+    incident = incident_row()
+    for _ in range(4):
+        detention = detention_row()
+        detention.incident = incident
+        detention.save()
+        statement = statement_row()
+        statement.incidents.add(incident)
+        incident.sources.add(SourceFactory())
+    return incident
+
+
+# Details: the record and each list it embeds, each in one query, whatever their length.
+# incidents: record, ancestors, detentions, their allegations, events, statements, sources;
+# detentions: record, allegations, sources; people: record, names, posts, detentions,
+# sources; statements: record, incidents, people, sources.
+DETAILS = {
+    "incidents": (a_full_incident, 7),
+    "detentions": (detention_row, 3),
+    "people": (lambda: detention_row().person, 5),
+    "statements": (statement_row, 4),
+}
+
+
+@pytest.mark.parametrize("resource", list(DETAILS))
+def test_detail_query_count_is_fixed(api, django_assert_max_num_queries, resource):
+    record = DETAILS[resource][0]()
+
+    with django_assert_max_num_queries(DETAILS[resource][1]):
+        response = api.get(f"{API}/{resource}/{record.pk}/")
+    assert response.status_code == 200

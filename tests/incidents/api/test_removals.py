@@ -1,0 +1,81 @@
+"""/api/v1/removals/?since=…: what a mirror must drop."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from cabar_tracker.publishing import PublicationState
+from tests.api_personas import API
+from tests.factories import DetentionFactory, IncidentFactory, PersonFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def removals(client, since) -> list[dict]:
+    response = client.get(f"{API}/removals/", {"since": since.isoformat()})
+    assert response.status_code == 200, response.json()
+    return response.json()["results"]
+
+
+def test_it_lists_records_archived_or_unpublished_since_then(api):
+    before = timezone.now() - datetime.timedelta(minutes=1)
+    archived = SourceFactory()
+    archived.archived_at = timezone.now()
+    archived.save()
+    unpublished = IncidentFactory()
+    unpublished.publication_state = PublicationState.DRAFT
+    unpublished.save()
+    IncidentFactory()  # still published
+
+    results = removals(api, before)
+
+    assert {"type": "source", "id": archived.pk, "reason": "archived"} in results
+    assert {"type": "incident", "id": unpublished.pk, "reason": "unpublished"} in results
+    assert len([r for r in results if r["type"] == "incident"]) == 1
+
+
+def test_it_lists_detentions_whose_incident_went(api):
+    before = timezone.now() - datetime.timedelta(minutes=1)
+    detention = DetentionFactory()
+    detention.incident.archived_at = timezone.now()
+    detention.incident.save()
+
+    results = removals(api, before)
+
+    assert {"type": "detention", "id": detention.pk, "reason": "incident_removed"} in results
+
+
+def test_it_lists_persons_whose_identity_became_withheld(api):
+    before = timezone.now() - datetime.timedelta(minutes=1)
+    person = PersonFactory()
+    person.identity_withheld = True
+    person.save()
+
+    assert {"type": "person", "id": person.pk, "reason": "identity_withheld"} in removals(
+        api, before
+    )
+
+
+def test_it_does_not_list_what_was_never_published_or_changed_before(api):
+    draft = IncidentFactory(publication_state=PublicationState.DRAFT)
+    old = SourceFactory(archived_at=timezone.now() - datetime.timedelta(days=3))
+
+    results = removals(api, timezone.now() - datetime.timedelta(days=1))
+
+    assert draft.published_at is None
+    assert {"type": "incident", "id": draft.pk} not in [
+        {"type": r["type"], "id": r["id"]} for r in results
+    ]
+    assert old.pk not in [r["id"] for r in results if r["type"] == "source"]
+
+
+def test_it_answers_csv(api):
+    before = timezone.now() - datetime.timedelta(minutes=1)
+    SourceFactory(archived_at=timezone.now())
+
+    response = api.get(f"{API}/removals/", {"since": before.isoformat(), "format": "csv"})
+
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "type,id,reason"
+    assert lines[1].startswith("source,")
