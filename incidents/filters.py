@@ -41,6 +41,20 @@ from incidents.text_search import TEXT_FIELDS, incident_text_contains, scanned_c
 from people.models import Organization, Person
 
 
+def slug_filter(records, **kwargs) -> django_filters.ModelChoiceFilter:
+    """`?name=<slug>`: one record chosen by its slug among `records`, a queryset or, where
+    visibility depends on the reader, a function of the request's user (such as
+    `Incident.objects.visible_to`). A slug the reader may not see is refused as an invalid
+    choice, exactly like one that does not exist, so the answer reveals nothing."""
+    if not isinstance(records, QuerySet):
+        user_records = records
+
+        def records(request):
+            return user_records(getattr(request, "user", None))
+
+    return django_filters.ModelChoiceFilter(queryset=records, to_field_name="slug", **kwargs)
+
+
 class UtcIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 date and time, converted to UTC. PostgreSQL refuses offsets beyond
     ±15:59 ("2024-05-01T00:00-20:48" is valid ISO 8601 and would be a server error), and a
@@ -123,9 +137,8 @@ class IncidentFilter(django_filters.FilterSet):
         label=_("Kind"),
         help_text=_("Repeat for several."),
     )
-    place = django_filters.ModelChoiceFilter(
-        queryset=Location.objects.all(),
-        to_field_name="slug",
+    place = slug_filter(
+        Location.objects.all(),
         method="filter_place",
         label=_("Place"),
         help_text=_("Slug of a place; includes everything inside it (a country, its cities)."),
@@ -287,17 +300,15 @@ class IncidentFilter(django_filters.FilterSet):
 
 class StatementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label=_("Search"))
-    speaker = django_filters.ModelChoiceFilter(
-        queryset=lambda request: Person.objects.searchable_by(getattr(request, "user", None)),
+    speaker = slug_filter(
+        Person.objects.searchable_by,
         field_name="speaker_person",
-        to_field_name="slug",
         label=_("Speaker"),
         help_text=_("Slug of the person who spoke."),
     )
-    organization = django_filters.ModelChoiceFilter(
-        queryset=Organization.objects.all(),
+    organization = slug_filter(
+        Organization.objects.all(),
         field_name="speaker_organization",
-        to_field_name="slug",
         label=_("Organization"),
         help_text=_("Slug of the organization that spoke or on whose behalf."),
     )
@@ -305,10 +316,9 @@ class StatementFilter(django_filters.FilterSet):
     dispute_status = django_filters.MultipleChoiceFilter(
         choices=DisputeStatus.choices, label=_("Later disputed?")
     )
-    incident = django_filters.ModelChoiceFilter(
-        queryset=lambda request: Incident.objects.visible_to(getattr(request, "user", None)),
+    incident = slug_filter(
+        Incident.objects.visible_to,
         field_name="incidents",
-        to_field_name="slug",
         label=_("About incident"),
     )
     date_after = django_filters.DateFilter(
@@ -370,16 +380,14 @@ class StatementApiFilter(StatementFilter):
 
 
 class DetentionFilter(django_filters.FilterSet):
-    incident = django_filters.ModelChoiceFilter(
-        queryset=lambda request: Incident.objects.visible_to(getattr(request, "user", None)),
-        to_field_name="slug",
+    incident = slug_filter(
+        Incident.objects.visible_to,
         label=_("Incident"),
         help_text=_("Slug of the incident."),
     )
-    person = django_filters.ModelChoiceFilter(
+    person = slug_filter(
         # searchable_by: a withheld identity cannot be singled out by its slug either.
-        queryset=lambda request: Person.objects.searchable_by(getattr(request, "user", None)),
-        to_field_name="slug",
+        Person.objects.searchable_by,
         label=_("Person"),
         help_text=_("Slug of the person detained."),
     )
@@ -440,9 +448,8 @@ class LocationFilter(django_filters.FilterSet):
         label=_("Country"),
         help_text=_("ISO 3166 country code, e.g. KZ."),
     )
-    within = django_filters.ModelChoiceFilter(
-        queryset=Location.objects.all(),
-        to_field_name="slug",
+    within = slug_filter(
+        Location.objects.all(),
         method="filter_within",
         label=_("Within"),
         help_text=_("Slug of a place: that place and every place inside it."),

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -28,9 +28,11 @@ from cabar_tracker.publishing import (
 )
 from incidents.partial_dates import (
     PartialDateAttribute,
-    normalize_pair,
+    PartialDated,
+    PartialDateSpan,
     precision_constraint,
     precision_field,
+    span_constraints,
 )
 
 language_code_validator = RegexValidator(
@@ -38,7 +40,7 @@ language_code_validator = RegexValidator(
 )
 
 
-class Situation(PublishableModel):
+class Situation(PartialDateSpan, PublishableModel):
     """The wider context that groups incidents: 'January 2022 unrest in Kazakhstan'."""
 
     title = models.CharField(_("title"), max_length=250)
@@ -62,40 +64,13 @@ class Situation(PublishableModel):
         ordering = ["-start_date", "title"]
         verbose_name = _("situation")
         verbose_name_plural = _("situations")
-        constraints = [
-            precision_constraint("situation", "start_date"),
-            precision_constraint("situation", "end_date"),
-            models.CheckConstraint(
-                condition=Q(end_date__isnull=True)
-                | Q(start_date__isnull=True)
-                | Q(end_date__gte=F("start_date")),
-                name="situation_ends_after_start",
-                violation_error_message=_("The end date cannot be before the start date."),
-            ),
-        ]
+        constraints = span_constraints("situation")
 
     def __str__(self) -> str:
         return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("incidents:situation_detail", kwargs={"slug": self.slug})
-
-    def normalize_dates(self) -> None:
-        """Store each date's representative day (see `normalize_pair`). Called from clean()
-        as well as save(): full_clean() checks the constraints before save() runs, and
-        "January 2022" entered as its first day must pass them as it will be stored."""
-        normalize_pair(self, "start_date")
-        normalize_pair(self, "end_date", not_before=self.start_date)
-
-    def save(self, *args, **kwargs):
-        self.normalize_dates()
-        super().save(*args, **kwargs)
-
-    def clean(self):
-        super().clean()
-        self.normalize_dates()
-        if self.start and self.end and not self.start.can_be_before(self.end):
-            raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
 
 
 class LocationKind(models.TextChoices):
@@ -275,7 +250,7 @@ class IncidentQuerySet(PublishableQuerySet):
         return self.filter(location__path__startswith=location.path)
 
 
-class Incident(PublishableModel):
+class Incident(PartialDateSpan, PublishableModel):
     """One event of detention or abuse at a place and time."""
 
     title = models.CharField(_("title"), max_length=250)
@@ -348,15 +323,7 @@ class Incident(PublishableModel):
             ("revert_record", _("Can revert a record to an earlier version")),
         ]
         constraints = [
-            precision_constraint("incident", "start_date"),
-            precision_constraint("incident", "end_date"),
-            models.CheckConstraint(
-                condition=Q(end_date__isnull=True)
-                | Q(start_date__isnull=True)
-                | Q(end_date__gte=F("start_date")),
-                name="incident_ends_after_start",
-                violation_error_message=_("The end date cannot be before the date."),
-            ),
+            *span_constraints("incident"),
             models.CheckConstraint(
                 condition=Q(reported_detained_count__isnull=True)
                 | Q(reported_detained_count__gte=0),
@@ -408,22 +375,8 @@ class Incident(PublishableModel):
     def get_absolute_url(self) -> str:
         return reverse("incidents:incident_detail", kwargs={"slug": self.slug})
 
-    def normalize_dates(self) -> None:
-        """Store each date's representative day (see `normalize_pair`). Called from clean()
-        as well as save(): full_clean() checks the constraints before save() runs, and
-        "January 2022" entered as its first day must pass them as it will be stored."""
-        normalize_pair(self, "start_date")
-        normalize_pair(self, "end_date", not_before=self.start_date)
-
-    def save(self, *args, **kwargs):
-        self.normalize_dates()
-        super().save(*args, **kwargs)
-
     def clean(self):
-        super().clean()
-        self.normalize_dates()
-        if self.start and self.end and not self.start.can_be_before(self.end):
-            raise ValidationError({"end_date": _("The end date cannot be before the date.")})
+        super().clean()  # the dates, by PartialDateSpan
         if (
             self.reported_released_count is not None
             and self.reported_detained_count is not None
@@ -502,8 +455,12 @@ def _person_shown_condition(user) -> Q:
     return Q(person__publication_state=PublicationState.PUBLISHED, person__archived_at__isnull=True)
 
 
-class Detention(PublishableModel):
+class Detention(PartialDateSpan, PublishableModel):
     """The involvement of one person in one incident, with custody and release."""
+
+    span_start_field = "detained_on"
+    span_end_field = "released_on"
+    span_end_before_start_message = _("The release cannot be before the detention.")
 
     incident = models.ForeignKey(
         Incident, on_delete=models.PROTECT, related_name="detentions", verbose_name=_("incident")
@@ -581,22 +538,8 @@ class Detention(PublishableModel):
     def get_absolute_url(self) -> str:
         return f"{self.incident.get_absolute_url()}#detention-{self.pk}"
 
-    def normalize_dates(self) -> None:
-        """Store each date's representative day (see `normalize_pair`). Called from clean()
-        as well as save(): full_clean() checks the constraints before save() runs, and
-        "January 2022" entered as its first day must pass them as it will be stored."""
-        normalize_pair(self, "detained_on")
-        normalize_pair(self, "released_on", not_before=self.detained_on)
-
-    def save(self, *args, **kwargs):
-        self.normalize_dates()
-        super().save(*args, **kwargs)
-
     def clean(self):
-        super().clean()
-        self.normalize_dates()
-        if self.detained and self.released and not self.detained.can_be_before(self.released):
-            raise ValidationError({"released_on": _("The release cannot be before the detention.")})
+        super().clean()  # the dates, by PartialDateSpan
         if self.released_on and self.outcome == Outcome.STILL_HELD:
             raise ValidationError(
                 {"outcome": _("A person with a release date is not 'still held'.")}
@@ -691,9 +634,11 @@ class IncidentEventQuerySet(HistoryRecordingQuerySet):
         return self.filter(incident__in=Incident.objects.visible_to(user))
 
 
-class IncidentEvent(VersionedModel):
+class IncidentEvent(PartialDated, VersionedModel):
     """A dated event of an incident that is neither a detention, a release nor a statement
     (a broadcast, a protest, a handover); the case timeline merges all of them."""
+
+    partial_date_field = "occurred_on"
 
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, related_name="events", verbose_name=_("incident")
@@ -730,20 +675,6 @@ class IncidentEvent(VersionedModel):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs):
-        self.normalize_dates()
-        super().save(*args, **kwargs)
-
-    def clean(self):
-        super().clean()
-        self.normalize_dates()
-
-    def normalize_dates(self) -> None:
-        """Store each date's representative day (see `normalize_pair`). Called from clean()
-        as well as save(): full_clean() checks the constraints before save() runs, and
-        "January 2022" entered as its first day must pass them as it will be stored."""
-        normalize_pair(self, "occurred_on")
-
 
 class StatementKind(models.TextChoices):
     CLAIM = "claim", _("Claim")
@@ -773,8 +704,10 @@ class DisputeStatus(models.TextChoices):
     REFUTED = "refuted", _("Refuted")
 
 
-class Statement(PublishableModel):
+class Statement(PartialDated, PublishableModel):
     """What an official, a body or another person said about incidents and people."""
+
+    partial_date_field = "said_on"
 
     said_on = models.DateField(_("date"), null=True, blank=True)
     said_on_precision = precision_field(_("date precision"))
@@ -869,19 +802,8 @@ class Statement(PublishableModel):
     def get_absolute_url(self) -> str:
         return reverse("incidents:statement_detail", kwargs={"pk": self.pk})
 
-    def normalize_dates(self) -> None:
-        """Store each date's representative day (see `normalize_pair`). Called from clean()
-        as well as save(): full_clean() checks the constraints before save() runs, and
-        "January 2022" entered as its first day must pass them as it will be stored."""
-        normalize_pair(self, "said_on")
-
-    def save(self, *args, **kwargs):
-        self.normalize_dates()
-        super().save(*args, **kwargs)
-
     def clean(self):
-        super().clean()
-        self.normalize_dates()
+        super().clean()  # the date, by PartialDated
         if not self.speaker_person_id and not self.speaker_organization_id:
             raise ValidationError(
                 {"speaker_person": _("A statement needs a speaker: a person or a body.")}
@@ -913,8 +835,10 @@ class SourceKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Source(PublishableModel):
+class Source(PartialDated, PublishableModel):
     """Where a fact comes from. Every published record cites at least one."""
+
+    partial_date_field = "published_on"
 
     title = models.CharField(_("title"), max_length=400)
     kind = models.CharField(
@@ -957,23 +881,23 @@ class Source(PublishableModel):
     def get_absolute_url(self) -> str:
         return reverse("incidents:source_detail", kwargs={"pk": self.pk})
 
-    def normalize_dates(self) -> None:
-        """Store each date's representative day (see `normalize_pair`). Called from clean()
-        as well as save(): full_clean() checks the constraints before save() runs, and
-        "January 2022" entered as its first day must pass them as it will be stored."""
-        normalize_pair(self, "published_on")
-
-    def save(self, *args, **kwargs):
-        self.normalize_dates()
-        super().save(*args, **kwargs)
-
     def clean(self):
-        super().clean()
-        self.normalize_dates()
+        super().clean()  # the date, by PartialDated
         # Django reports a conditional unique constraint (empty URLs may repeat) on no
         # field; check here so the message sits on the URL.
         if self.url and Source.objects.filter(url=self.url).exclude(pk=self.pk).exists():
             raise ValidationError({"url": _("A source with this URL already exists.")})
+
+
+def visible_sources(user) -> Prefetch:
+    """Prefetch a record's `sources` that `user` may see, as `record.visible_sources`,
+    in the order pages and the API list them (by title; the id breaks ties so that a
+    representation, and its ETag, never changes with the database's whim)."""
+    return Prefetch(
+        "sources",
+        queryset=Source.objects.visible_to(user).order_by("title", "pk"),
+        to_attr="visible_sources",
+    )
 
 
 class FollowUpKind(models.TextChoices):

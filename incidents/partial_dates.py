@@ -17,6 +17,7 @@ import calendar
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import formats
@@ -160,3 +161,71 @@ class PartialDateAttribute:
         return PartialDate.of(
             getattr(instance, self.date_field), getattr(instance, self.precision_field)
         )
+
+
+END_BEFORE_START = _("The end date cannot be before the start date.")
+
+
+def span_constraints(model_name: str) -> list[models.CheckConstraint]:
+    """The constraints of a `start_date`–`end_date` span: each date has its precision, and the
+    end is not before the start."""
+    return [
+        precision_constraint(model_name, "start_date"),
+        precision_constraint(model_name, "end_date"),
+        models.CheckConstraint(
+            condition=Q(end_date__isnull=True)
+            | Q(start_date__isnull=True)
+            | Q(end_date__gte=models.F("start_date")),
+            name=f"{model_name}_ends_after_start",
+            violation_error_message=END_BEFORE_START,
+        ),
+    ]
+
+
+class PartialDated:
+    """A model mixin for a record with one partial date (`partial_date_field`, with its
+    `<field>_precision`): the date is stored as its representative day on every save and
+    on clean(). `PartialDateSpan` extends it to a start and an end."""
+
+    partial_date_field = ""
+
+    def normalize_dates(self) -> None:
+        """Store each date's representative day (see `normalize_pair`). Called from clean()
+        as well as save(): full_clean() checks the constraints before save() runs, and
+        "January 2022" entered as its first day must pass them as it will be stored."""
+        normalize_pair(self, self.partial_date_field)
+
+    def save(self, *args, **kwargs):
+        self.normalize_dates()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.normalize_dates()
+
+
+class PartialDateSpan(PartialDated):
+    """A model mixin for a record that spans two partial dates, a start and an optional end
+    (a situation's or incident's `start_date`–`end_date`, a detention's `detained_on`–
+    `released_on`). Subclasses name the two fields and the message for an end before the
+    start; the database constraint for the same rule is `span_constraints`."""
+
+    span_start_field = "start_date"
+    span_end_field = "end_date"
+    span_end_before_start_message = END_BEFORE_START
+
+    def normalize_dates(self) -> None:
+        normalize_pair(self, self.span_start_field)
+        normalize_pair(self, self.span_end_field, not_before=getattr(self, self.span_start_field))
+
+    def clean(self):
+        super().clean()
+        start = PartialDate.of(
+            getattr(self, self.span_start_field),
+            getattr(self, f"{self.span_start_field}_precision"),
+        )
+        end = PartialDate.of(
+            getattr(self, self.span_end_field), getattr(self, f"{self.span_end_field}_precision")
+        )
+        if start and end and not start.can_be_before(end):
+            raise ValidationError({self.span_end_field: self.span_end_before_start_message})

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from incidents.filters import updated_since_filter
+from incidents.filters import slug_filter, updated_since_filter
 from people.models import Organization, OrganizationKind, Person, Position
 
 
@@ -83,15 +83,13 @@ class OrganizationFilter(django_filters.FilterSet):
 
 
 class PositionFilter(django_filters.FilterSet):
-    person = django_filters.ModelChoiceFilter(
-        queryset=lambda request: Person.objects.searchable_by(getattr(request, "user", None)),
-        to_field_name="slug",
+    person = slug_filter(
+        Person.objects.searchable_by,
         label=_("Person"),
         help_text=_("Slug of the person who held the post."),
     )
-    organization = django_filters.ModelChoiceFilter(
-        queryset=Organization.objects.all(),
-        to_field_name="slug",
+    organization = slug_filter(
+        Organization.objects.all(),
         label=_("Organization"),
         help_text=_("Slug of the organization."),
     )

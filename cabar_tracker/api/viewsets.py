@@ -72,7 +72,7 @@ class RecordViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    # Subclasses declare their permission classes explicitly too (deny by default).
+    # Every resource inherits this (deny by default); one that overrides it says why.
     permission_classes = [RecordAccess]
     pagination_class = KeysetPagination
     filter_backends = [DjangoFilterBackend]
@@ -82,17 +82,30 @@ class RecordViewSet(
     lookup_value_regex = r"[^/]+"
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
+    # The resource's model. `queryset` (an empty one) is derived from it, for the router's
+    # basename and the schema; the rows a request reads come from `visible_queryset()`.
+    model: type[models.Model]
     list_serializer_class: type
     detail_serializer_class: type
     write_serializer_class: type
     # Keys of the list order; the paginator adds the primary key if it is missing.
     ordering: tuple[str, ...] = ("id",)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "model" in cls.__dict__:
+            cls.queryset = cls.model.objects.none()
+
     # --- what a resource defines ------------------------------------------------------------
 
     def visible_queryset(self) -> QuerySet:
-        """The rows this request's user may see (a `visible_to(user)` queryset)."""
-        raise NotImplementedError
+        """The rows this request's user may see: the model's `visible_to(user)` for a
+        publishable record, every row for a record that is always public (places,
+        organizations). A resource with another rule overrides this."""
+        manager = self.model.objects
+        if hasattr(manager, "visible_to"):
+            return manager.visible_to(self.request.user)
+        return manager.all()
 
     def list_queryset(self, queryset: QuerySet) -> QuerySet:
         """`queryset` with what a list item shows (select_related / prefetch_related)."""

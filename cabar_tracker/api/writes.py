@@ -20,6 +20,24 @@ from cabar_tracker.api.permissions import RecordAccess
 from cabar_tracker.publishing import PublicationState
 
 
+def record_link(model, *, many: bool = False, optional: bool = False):
+    """A writable link by id to records of `model`, for the write serializers of both apps.
+
+    An archived record cannot be linked (it is gone from the site); records that are not
+    archived (places, organizations, posts) can all be. A list of links (`many`) may be left
+    out; a single link is required unless `optional`, which also lets it be null.
+    """
+    manager = model._default_manager
+    queryset = manager.not_archived() if hasattr(manager, "not_archived") else manager.all()
+    if many:
+        return serializers.PrimaryKeyRelatedField(queryset=queryset, many=True, required=False)
+    if optional:
+        return serializers.PrimaryKeyRelatedField(
+            queryset=queryset, allow_null=True, required=False
+        )
+    return serializers.PrimaryKeyRelatedField(queryset=queryset)
+
+
 class RecordWriteSerializer(serializers.ModelSerializer):
     def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)

@@ -34,7 +34,7 @@ from cabar_tracker.api.summaries import (
     SourceSummarySerializer,
     StatementSummarySerializer,
 )
-from cabar_tracker.api.writes import RecordWriteSerializer
+from cabar_tracker.api.writes import RecordWriteSerializer, record_link
 from cabar_tracker.publishing import name_shown_to
 from incidents.api.places import map_point
 from incidents.models import (
@@ -202,13 +202,9 @@ class IncidentDetailSerializer(IncidentListSerializer):
 class IncidentWriteSerializer(RecordWriteSerializer):
     start_date = PartialDateField()
     end_date = PartialDateField()
-    situation = serializers.PrimaryKeyRelatedField(
-        queryset=Situation.objects.not_archived(), allow_null=True, required=False
-    )
-    location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all())
-    sources = serializers.PrimaryKeyRelatedField(
-        queryset=Source.objects.not_archived(), many=True, required=False
-    )
+    situation = record_link(Situation, optional=True)
+    location = record_link(Location)
+    sources = record_link(Source, many=True)
 
     class Meta:
         model = Incident
@@ -290,19 +286,13 @@ class DetentionDetailSerializer(DetentionListSerializer):
 
 
 class DetentionWriteSerializer(RecordWriteSerializer):
-    incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.not_archived())
-    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.not_archived())
+    incident = record_link(Incident)
+    person = record_link(Person)
     detained_on = PartialDateField()
     released_on = PartialDateField()
-    custody_location = serializers.PrimaryKeyRelatedField(
-        queryset=Location.objects.all(), allow_null=True, required=False
-    )
-    release_location = serializers.PrimaryKeyRelatedField(
-        queryset=Location.objects.all(), allow_null=True, required=False
-    )
-    sources = serializers.PrimaryKeyRelatedField(
-        queryset=Source.objects.not_archived(), many=True, required=False
-    )
+    custody_location = record_link(Location, optional=True)
+    release_location = record_link(Location, optional=True)
+    sources = record_link(Source, many=True)
 
     class Meta:
         model = Detention
@@ -364,9 +354,7 @@ class LocationDetailSerializer(LocationListSerializer):
 
 class LocationWriteSerializer(RecordWriteSerializer):
     country = country_input()
-    parent = serializers.PrimaryKeyRelatedField(
-        queryset=Location.objects.all(), allow_null=True, required=False
-    )
+    parent = record_link(Location, optional=True)
 
     class Meta:
         model = Location
@@ -423,9 +411,7 @@ class SituationDetailSerializer(SituationListSerializer):
 class SituationWriteSerializer(RecordWriteSerializer):
     start_date = PartialDateField()
     end_date = PartialDateField()
-    sources = serializers.PrimaryKeyRelatedField(
-        queryset=Source.objects.not_archived(), many=True, required=False
-    )
+    sources = record_link(Source, many=True)
 
     class Meta:
         model = Situation
@@ -509,27 +495,13 @@ class StatementDetailSerializer(StatementListSerializer):
 
 class StatementWriteSerializer(RecordWriteSerializer):
     said_on = PartialDateField()
-    speaker_person = serializers.PrimaryKeyRelatedField(
-        queryset=Person.objects.not_archived(), allow_null=True, required=False
-    )
-    speaker_organization = serializers.PrimaryKeyRelatedField(
-        queryset=Organization.objects.all(), allow_null=True, required=False
-    )
-    position = serializers.PrimaryKeyRelatedField(
-        queryset=Position.objects.all(), allow_null=True, required=False
-    )
-    situation = serializers.PrimaryKeyRelatedField(
-        queryset=Situation.objects.not_archived(), allow_null=True, required=False
-    )
-    incidents = serializers.PrimaryKeyRelatedField(
-        queryset=Incident.objects.not_archived(), many=True, required=False
-    )
-    people = serializers.PrimaryKeyRelatedField(
-        queryset=Person.objects.not_archived(), many=True, required=False
-    )
-    sources = serializers.PrimaryKeyRelatedField(
-        queryset=Source.objects.not_archived(), many=True, required=False
-    )
+    speaker_person = record_link(Person, optional=True)
+    speaker_organization = record_link(Organization, optional=True)
+    position = record_link(Position, optional=True)
+    situation = record_link(Situation, optional=True)
+    incidents = record_link(Incident, many=True)
+    people = record_link(Person, many=True)
+    sources = record_link(Source, many=True)
 
     class Meta:
         model = Statement

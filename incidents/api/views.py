@@ -1,9 +1,10 @@
 """API viewsets of the incidents app: incidents, detentions, places, situations, statements,
 sources, and the removals feed for mirrors.
 
-Each viewset states its visibility (`visible_queryset`, always a `visible_to(user)`
-queryset), what its lists and details fetch in a fixed number of queries, its FilterSet (the
-one its page uses), its list order and formats; `viewsets.RecordViewSet` does the rest.
+Each viewset names its model (whose `visible_to(user)` is its visibility unless it states
+another `visible_queryset`), what its lists and details fetch in a fixed number of queries,
+its FilterSet (the one its page uses), its list order and formats; `viewsets.RecordViewSet`
+does the rest.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from incidents.filters import (
     StatementApiFilter,
 )
 from incidents.models import (
+    NEWEST_FIRST,
     Allegation,
     Detention,
     Incident,
@@ -44,6 +46,7 @@ from incidents.models import (
     Situation,
     Source,
     Statement,
+    visible_sources,
 )
 from people.models import Person
 
@@ -83,17 +86,13 @@ class IncidentViewSet(ArchiveMixin, RecordViewSet):
     an alias of `q`. Ordered newest first (date, then id); `ordering=` changes the order and
     paging still works."""
 
-    permission_classes = [RecordAccess]
-    queryset = Incident.objects.none()  # the model, for the router and the schema
+    model = Incident
     filterset_class = IncidentApiFilter
     renderer_classes = JSON_CSV_AND_GEOJSON
     ordering = ("-start_date", "-id")
     list_serializer_class = s.IncidentListSerializer
     detail_serializer_class = s.IncidentDetailSerializer
     write_serializer_class = s.IncidentWriteSerializer
-
-    def visible_queryset(self) -> QuerySet:
-        return Incident.objects.visible_to(self.request.user)
 
     def list_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("location", "situation")
@@ -119,11 +118,7 @@ class IncidentViewSet(ArchiveMixin, RecordViewSet):
                 queryset=visible_statements(user).order_by(F("said_on").asc(nulls_last=True), "pk"),
                 to_attr="visible_statements",
             ),
-            Prefetch(
-                "sources",
-                queryset=Source.objects.visible_to(user).order_by("title", "pk"),
-                to_attr="visible_sources",
-            ),
+            visible_sources(user),
         )
 
     def prepare(self, records: list, *, detail: bool) -> None:
@@ -156,8 +151,7 @@ class DetentionViewSet(ArchiveMixin, RecordViewSet):
     Only detentions of persons the reader may see are listed; a withheld identity appears
     as its neutral label. Ordered by date detained, newest first."""
 
-    permission_classes = [RecordAccess]
-    queryset = Detention.objects.none()
+    model = Detention
     filterset_class = DetentionFilter
     ordering = ("-detained_on", "-id")
     list_serializer_class = s.DetentionListSerializer
@@ -179,11 +173,7 @@ class DetentionViewSet(ArchiveMixin, RecordViewSet):
             "incident", "person", "custody_location", "release_location"
         ).prefetch_related(
             Prefetch("allegations", queryset=allegations_with_authors()),
-            Prefetch(
-                "sources",
-                queryset=Source.objects.visible_to(self.request.user).order_by("title", "pk"),
-                to_attr="visible_sources",
-            ),
+            visible_sources(self.request.user),
         )
 
     def embedded(self, detention: Detention) -> list:
@@ -205,17 +195,13 @@ class LocationViewSet(RecordViewSet):
     Places are not publishable records: every place is public. Ordered as the tree (each
     place after the place it is inside)."""
 
-    permission_classes = [RecordAccess]
-    queryset = Location.objects.none()
+    model = Location
     filterset_class = LocationFilter
     renderer_classes = JSON_CSV_AND_GEOJSON
     ordering = ("path", "id")
     list_serializer_class = s.LocationListSerializer
     detail_serializer_class = s.LocationDetailSerializer
     write_serializer_class = s.LocationWriteSerializer
-
-    def visible_queryset(self) -> QuerySet:
-        return Location.objects.all()
 
     def list_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("parent")
@@ -240,25 +226,15 @@ class SituationViewSet(ArchiveMixin, RecordViewSet):
     """Situations: the wider contexts that group incidents ("January 2022 unrest in
     Kazakhstan"). Their incidents: /api/v1/incidents/?situation=<slug>."""
 
-    permission_classes = [RecordAccess]
-    queryset = Situation.objects.none()
+    model = Situation
     filterset_class = SituationFilter
     ordering = ("-start_date", "-id")
     list_serializer_class = s.SituationListSerializer
     detail_serializer_class = s.SituationDetailSerializer
     write_serializer_class = s.SituationWriteSerializer
 
-    def visible_queryset(self) -> QuerySet:
-        return Situation.objects.visible_to(self.request.user)
-
     def detail_queryset(self, queryset: QuerySet) -> QuerySet:
-        return queryset.prefetch_related(
-            Prefetch(
-                "sources",
-                queryset=Source.objects.visible_to(self.request.user).order_by("title", "pk"),
-                to_attr="visible_sources",
-            )
-        )
+        return queryset.prefetch_related(visible_sources(self.request.user))
 
     def embedded(self, situation: Situation) -> list:
         return list(situation.visible_sources)
@@ -270,16 +246,12 @@ class StatementViewSet(ArchiveMixin, RecordViewSet):
     Filters are those of the statement pages (incidents.filters.StatementFilter); `search`
     is an alias of `q`. Ordered newest first."""
 
-    permission_classes = [RecordAccess]
-    queryset = Statement.objects.none()
+    model = Statement
     filterset_class = StatementApiFilter
     ordering = ("-said_on", "-id")
     list_serializer_class = s.StatementListSerializer
     detail_serializer_class = s.StatementDetailSerializer
     write_serializer_class = s.StatementWriteSerializer
-
-    def visible_queryset(self) -> QuerySet:
-        return Statement.objects.visible_to(self.request.user)
 
     def list_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related(
@@ -291,9 +263,7 @@ class StatementViewSet(ArchiveMixin, RecordViewSet):
         return self.list_queryset(queryset).prefetch_related(
             Prefetch(
                 "incidents",
-                queryset=Incident.objects.visible_to(user).order_by(
-                    F("start_date").desc(nulls_last=True), "-pk"
-                ),
+                queryset=Incident.objects.visible_to(user).order_by(*NEWEST_FIRST),
                 to_attr="visible_incidents",
             ),
             Prefetch(
@@ -301,11 +271,7 @@ class StatementViewSet(ArchiveMixin, RecordViewSet):
                 queryset=Person.objects.visible_to(user).order_by("pk"),
                 to_attr="visible_people",
             ),
-            Prefetch(
-                "sources",
-                queryset=Source.objects.visible_to(user).order_by("title", "pk"),
-                to_attr="visible_sources",
-            ),
+            visible_sources(user),
         )
 
     def embedded(self, statement: Statement) -> list:
@@ -324,25 +290,19 @@ class SourceViewSet(ArchiveMixin, RecordViewSet):
     """Sources: where each fact comes from. `web_url` is the source's own address; `url`,
     as on every record, its address in this API. Ordered by title."""
 
-    permission_classes = [RecordAccess]
-    queryset = Source.objects.none()
+    model = Source
     filterset_class = SourceFilter
     ordering = ("title", "id")
     list_serializer_class = s.SourceListSerializer
     detail_serializer_class = s.SourceDetailSerializer
     write_serializer_class = s.SourceWriteSerializer
 
-    def visible_queryset(self) -> QuerySet:
-        return Source.objects.visible_to(self.request.user)
-
     def detail_queryset(self, queryset: QuerySet) -> QuerySet:
         user = self.request.user
         return queryset.prefetch_related(
             Prefetch(
                 "incidents",
-                queryset=Incident.objects.visible_to(user).order_by(
-                    F("start_date").desc(nulls_last=True), "-pk"
-                ),
+                queryset=Incident.objects.visible_to(user).order_by(*NEWEST_FIRST),
                 to_attr="visible_incidents",
             ),
             Prefetch(

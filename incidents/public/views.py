@@ -33,6 +33,7 @@ from incidents.models import (
     Situation,
     Source,
     Statement,
+    visible_sources,
 )
 from incidents.partial_dates import PartialDate
 from people.models import Person
@@ -196,9 +197,7 @@ def get_incident_for(user, slug: str) -> Incident:
                 ),
                 to_attr="visible_statements",
             ),
-            Prefetch(
-                "sources", queryset=Source.objects.visible_to(user), to_attr="visible_sources"
-            ),
+            visible_sources(user),
         )
     )
     if can_see_unpublished(user):
@@ -219,7 +218,7 @@ def get_situation_for(user, slug: str) -> Situation:
             queryset=_visible_statements(user).order_by(F("said_on").asc(nulls_last=True), "pk"),
             to_attr="visible_statements",
         ),
-        Prefetch("sources", queryset=Source.objects.visible_to(user), to_attr="visible_sources"),
+        visible_sources(user),
     )
     return get_object_or_404(situations, slug=slug)
 
@@ -241,9 +240,7 @@ def get_statement_for(user, pk: int) -> Statement:
                 to_attr="visible_incidents",
             ),
             Prefetch("people", queryset=Person.objects.visible_to(user), to_attr="visible_people"),
-            Prefetch(
-                "sources", queryset=Source.objects.visible_to(user), to_attr="visible_sources"
-            ),
+            visible_sources(user),
         )
     )
     return get_object_or_404(statements, pk=pk)

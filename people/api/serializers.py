@@ -29,7 +29,7 @@ from cabar_tracker.api.summaries import (
     PositionSummarySerializer,
     SourceSummarySerializer,
 )
-from cabar_tracker.api.writes import RecordWriteSerializer
+from cabar_tracker.api.writes import RecordWriteSerializer, record_link
 from cabar_tracker.publishing import name_shown_to
 from incidents.models import Detention, Source
 from people.models import Organization, Person, PersonName, Position
@@ -178,9 +178,7 @@ class PersonDetailSerializer(PersonListSerializer):
 
 class PersonWriteSerializer(RecordWriteSerializer):
     citizenship = country_input(required=False, allow_blank=True)
-    sources = serializers.PrimaryKeyRelatedField(
-        queryset=Source.objects.not_archived(), many=True, required=False
-    )
+    sources = record_link(Source, many=True)
 
     class Meta:
         model = Person
@@ -256,12 +254,8 @@ class OrganizationDetailSerializer(OrganizationListSerializer):
 
 class OrganizationWriteSerializer(RecordWriteSerializer):
     country = country_input(required=False, allow_blank=True)
-    parent = serializers.PrimaryKeyRelatedField(
-        queryset=Organization.objects.all(), allow_null=True, required=False
-    )
-    sources = serializers.PrimaryKeyRelatedField(
-        queryset=Source.objects.not_archived(), many=True, required=False
-    )
+    parent = record_link(Organization, optional=True)
+    sources = record_link(Source, many=True)
 
     class Meta:
         model = Organization
@@ -299,11 +293,9 @@ class PositionDetailSerializer(PositionListSerializer):
 
 
 class PositionWriteSerializer(RecordWriteSerializer):
-    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.not_archived())
-    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
-    sources = serializers.PrimaryKeyRelatedField(
-        queryset=Source.objects.not_archived(), many=True, required=False
-    )
+    person = record_link(Person)
+    organization = record_link(Organization)
+    sources = record_link(Source, many=True)
 
     class Meta:
         model = Position

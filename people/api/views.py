@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from django.db.models import F, Prefetch, QuerySet
 
-from cabar_tracker.api.permissions import RecordAccess
 from cabar_tracker.api.viewsets import ArchiveMixin, RecordViewSet
-from incidents.models import Detention, Source
+from incidents.models import Detention, visible_sources
 from people.api import serializers as s
 from people.filters import OrganizationFilter, PersonFilter, PositionFilter
 from people.models import Organization, Person, PersonName, Position
@@ -19,14 +18,6 @@ def visible_positions(user) -> QuerySet[Position]:
     return Position.objects.filter(person__in=Person.objects.searchable_by(user))
 
 
-def _sources_for(user) -> Prefetch:
-    return Prefetch(
-        "sources",
-        queryset=Source.objects.visible_to(user).order_by("title", "pk"),
-        to_attr="visible_sources",
-    )
-
-
 class PersonViewSet(ArchiveMixin, RecordViewSet):
     """Persons: the people detained and the officials who spoke.
 
@@ -35,16 +26,12 @@ class PersonViewSet(ArchiveMixin, RecordViewSet):
     neutral label. Ordered by id: an order by name would place a withheld identity among the
     names (and put its name into the paging cursor)."""
 
-    permission_classes = [RecordAccess]
-    queryset = Person.objects.none()
+    model = Person
     filterset_class = PersonFilter
     ordering = ("id",)
     list_serializer_class = s.PersonListSerializer
     detail_serializer_class = s.PersonDetailSerializer
     write_serializer_class = s.PersonWriteSerializer
-
-    def visible_queryset(self) -> QuerySet:
-        return Person.objects.visible_to(self.request.user)
 
     def detail_queryset(self, queryset: QuerySet) -> QuerySet:
         user = self.request.user
@@ -67,7 +54,7 @@ class PersonViewSet(ArchiveMixin, RecordViewSet):
                 ),
             ),
             Prefetch("detentions", queryset=detentions, to_attr="visible_detentions"),
-            _sources_for(user),
+            visible_sources(user),
         )
 
     def embedded(self, person: Person) -> list:
@@ -88,16 +75,12 @@ class OrganizationViewSet(RecordViewSet):
     """Organizations: ministries, security services, embassies, the ombudsman, media.
     Not publishable records: every organization is public. Ordered by name."""
 
-    permission_classes = [RecordAccess]
-    queryset = Organization.objects.none()
+    model = Organization
     filterset_class = OrganizationFilter
     ordering = ("name", "id")
     list_serializer_class = s.OrganizationListSerializer
     detail_serializer_class = s.OrganizationDetailSerializer
     write_serializer_class = s.OrganizationWriteSerializer
-
-    def visible_queryset(self) -> QuerySet:
-        return Organization.objects.all()
 
     def list_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("parent")
@@ -112,7 +95,7 @@ class OrganizationViewSet(RecordViewSet):
         return queryset.select_related("parent").prefetch_related(
             Prefetch("children", queryset=Organization.objects.order_by("name", "pk")),
             Prefetch("positions", queryset=positions, to_attr="visible_positions"),
-            _sources_for(user),
+            visible_sources(user),
         )
 
     def embedded(self, organization: Organization) -> list:
@@ -130,8 +113,7 @@ class PositionViewSet(RecordViewSet):
     """Posts: who held which office in which organization, and when. Posts of a withheld
     identity are not public. Ordered by id."""
 
-    permission_classes = [RecordAccess]
-    queryset = Position.objects.none()
+    model = Position
     filterset_class = PositionFilter
     ordering = ("id",)
     list_serializer_class = s.PositionListSerializer
@@ -145,7 +127,7 @@ class PositionViewSet(RecordViewSet):
         return queryset.select_related("person", "organization")
 
     def detail_queryset(self, queryset: QuerySet) -> QuerySet:
-        return self.list_queryset(queryset).prefetch_related(_sources_for(self.request.user))
+        return self.list_queryset(queryset).prefetch_related(visible_sources(self.request.user))
 
     def embedded(self, position: Position) -> list:
         return [position.person, position.organization, *position.visible_sources]

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from cabar_tracker.publishing import can_see_unpublished
-from incidents.models import Detention, Source, Statement
+from incidents.models import Detention, Statement, visible_sources
 from people.models import Organization, Person, PersonName, Position
 
 
@@ -50,7 +50,7 @@ def get_person_for(user, slug: str) -> Person:
             queryset=_visible_statements(user),
             to_attr="visible_statements_about",
         ),
-        Prefetch("sources", queryset=Source.objects.visible_to(user), to_attr="visible_sources"),
+        visible_sources(user),
     )
     return get_object_or_404(persons, slug=slug)
 
