@@ -264,7 +264,7 @@ PUBLISHED = "publication_state = 'published' AND archived_at IS NULL"
 
 
 def _cursor(start_date, pk: int) -> str:
-    """An API cursor (incidents/api/pagination.py) for the row after (start_date, pk)."""
+    """An API cursor (cabar_tracker/api/pagination.py) for the row after (start_date, pk)."""
     value = start_date if isinstance(start_date, str) or start_date is None else str(start_date)
     payload = {"o": ["-start_date", "-id"], "v": [value, pk], "b": False}
     raw = json.dumps(payload, separators=(",", ":")).encode()

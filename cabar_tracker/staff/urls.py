@@ -28,8 +28,8 @@ urlpatterns = [
     path("still-held/", followups.still_held, name="still_held"),
     # Bulk import of detentions from CSV (incidents/importer.py).
     path("import/", import_views.import_page, name="import"),
-    # Edit pages, archive/restore, review, history and merging (incidents/staff_views.py,
-    # people/staff_views.py, cabar_tracker/history_views.py).
+    # Edit pages, archive/restore, review, history and merging (incidents/staff/views.py,
+    # people/staff/views.py, cabar_tracker/staff/history_views.py).
     path("incidents/<int:pk>/edit/", incident_staff.incident_edit, name="incident_edit"),
     path("detentions/<int:pk>/edit/", incident_staff.detention_edit, name="detention_edit"),
     path("statements/new/", incident_staff.statement_add, name="statement_add"),

@@ -1,7 +1,7 @@
 """Every list (and detail) costs the same number of queries for 3 rows as for 20: no N+1.
 
 Anonymous requests: no session or token query. Every page first reads its ids (0: in the
-order, from an index alone; see incidents/api/pagination.py), then, per endpoint:
+order, from an index alone; see cabar_tracker/api/pagination.py), then, per endpoint:
 
 - incidents: 1 the page (with place and situation), 2 the ancestors of all their places;
 - detentions: 1 the page (with incident, person, custody and release places), 2 allegations;

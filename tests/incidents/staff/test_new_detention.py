@@ -1,5 +1,5 @@
 """The "New detention" page: an incident, its people and its sources in one sitting, saved
-as drafts all together or not at all (incidents/entry.py, incidents/entry_views.py)."""
+as drafts all together or not at all (incidents/staff/entry.py, incidents/staff/entry_views.py)."""
 
 from __future__ import annotations
 
