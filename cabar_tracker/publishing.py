@@ -7,17 +7,50 @@ records and the rule must be one rule: pages, the API and exports all call `publ
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from cabar_tracker.history import HistoryRecordingQuerySet, VersionedModel
+
+# The reviewer's permission: publish, unpublish, restore, and the other changes that decide
+# what the public sees (`PublishableModel.reviewer_only_changes`).
+PUBLISH_PERMISSION = "incidents.publish_record"
 
 
 class PublicationState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     IN_REVIEW = "in_review", _("In review")
     PUBLISHED = "published", _("Published")
+
+
+def acting_user(record: models.Model):
+    """Who is saving `record`: the user a service named (`record._history_user`, as the
+    history does), else the user of the request being served (simple_history's middleware
+    keeps it, API token users included, as DRF sets them on the request), else None: no
+    request and nobody named is the operator's own shell, a migration or a command."""
+    user = getattr(record, "_history_user", None)
+    if user is None:
+        request = getattr(HistoricalRecords.context, "request", None)
+        user = getattr(request, "user", None)
+    return user
+
+
+def may_publish(user) -> bool:
+    return bool(user is not None and user.is_active and user.has_perm(PUBLISH_PERMISSION))
+
+
+class ReviewerOnlyChange(PermissionDenied):
+    """A save would change what the public sees in a way only a reviewer may decide."""
+
+    def __init__(self, changes: list[str]):
+        self.changes = changes
+        super().__init__(
+            gettext("Only a reviewer may do this: %(changes)s.") % {"changes": "; ".join(changes)}
+        )
 
 
 def can_see_unpublished(user) -> bool:
@@ -87,7 +120,53 @@ class PublishableModel(VersionedModel):
     class Meta(VersionedModel.Meta):
         abstract = True
 
+    # Fields besides the publication state and archiving whose change only a reviewer may
+    # make (see `reviewer_only_changes`); each subclass adds its own.
+    reviewer_guarded_fields: tuple[str, ...] = ()
+
+    def reviewer_only_changes(self, stored: dict | None) -> list[str]:
+        """What this save would change that only a reviewer may (empty if nothing), given
+        the stored row's guarded fields (None for a new record). Publishing, unpublishing,
+        and archiving or restoring a published record decide what the public sees."""
+        changes = []
+        published = self.publication_state == PublicationState.PUBLISHED
+        was_published = (
+            stored is not None and stored["publication_state"] == PublicationState.PUBLISHED
+        )
+        if published and not was_published:
+            changes.append(gettext("publish a record"))
+        if was_published and not published:
+            changes.append(gettext("unpublish a record"))
+        # Archiving takes a published record off the site, restoring puts it back; for a
+        # draft both are the editor's own housekeeping (incidents.workflow.can_archive).
+        if stored is not None and published and was_published:
+            if stored["archived_at"] is not None and self.archived_at is None:
+                changes.append(gettext("restore a published record from the archive"))
+            if stored["archived_at"] is None and self.archived_at is not None:
+                changes.append(gettext("archive a published record"))
+        return changes
+
+    def check_reviewer_only_changes(self, user) -> None:
+        """Raise `ReviewerOnlyChange` if `user` may not make this save's changes. Every path
+        that saves a record passes here (`save()` calls it), so no door skips it: staff
+        pages, the admin, the API, the importer; forms and serializers call it first only to
+        put the refusal on the page."""
+        if user is None or may_publish(user):
+            return
+        stored = None
+        if self.pk is not None and not self._state.adding:
+            stored = (
+                type(self)
+                ._base_manager.filter(pk=self.pk)
+                .values("publication_state", "archived_at", *self.reviewer_guarded_fields)
+                .first()
+            )
+        changes = self.reviewer_only_changes(stored)
+        if changes:
+            raise ReviewerOnlyChange(changes)
+
     def save(self, *args, **kwargs):
+        self.check_reviewer_only_changes(acting_user(self))
         if self.publication_state == PublicationState.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
             if kwargs.get("update_fields") is not None:

@@ -15,8 +15,13 @@ from django.db.models import Model, QuerySet, URLField
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
-from simple_history.admin import SimpleHistoryAdmin
 
+from cabar_tracker.admin_site import (
+    PUBLICATION_FIELDS,
+    PUBLICATION_READONLY,
+    RecordAdmin,
+    RecordInline,
+)
 from incidents.models import (
     Allegation,
     Detention,
@@ -29,17 +34,6 @@ from incidents.models import (
     Statement,
 )
 from people.models import Person
-
-# The "Publication" fieldset of every publishable record. Of its fields, `published_at` is set
-# by `save()` on first publication and the timestamps by Django, so those are read-only.
-PUBLICATION_FIELDS = (
-    "publication_state",
-    "published_at",
-    "archived_at",
-    "created_at",
-    "updated_at",
-)
-PUBLICATION_READONLY = ("published_at", "created_at", "updated_at")
 
 
 def partial_date_column(
@@ -68,7 +62,7 @@ def with_person_named(queryset: QuerySet, search_term: str, person_path: str) ->
 
 
 @admin.register(Situation)
-class SituationAdmin(SimpleHistoryAdmin):
+class SituationAdmin(RecordAdmin):
     list_display = ("title", "start_shown", "end_shown", "publication_state", "updated_at")
     list_filter = ("publication_state",)
     search_fields = ("title", "slug", "summary")
@@ -91,7 +85,7 @@ class SituationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(SimpleHistoryAdmin):
+class LocationAdmin(RecordAdmin):
     list_display = ("indented_name", "name_native", "kind", "country", "coordinate_precision")
     list_filter = ("kind", ("country", CountryFilter))
     search_fields = ("name", "name_native", "slug")
@@ -116,7 +110,7 @@ class LocationAdmin(SimpleHistoryAdmin):
         return f"{'— ' * max(location.depth - 1, 0)}{location.name}"
 
 
-class DetentionInline(admin.TabularInline):
+class DetentionInline(RecordInline, admin.TabularInline):
     """The people of an incident, entered with the incident. Charges, details, sources and
     staff notes are edited on the detention's own page (the change link)."""
 
@@ -138,7 +132,7 @@ class DetentionInline(admin.TabularInline):
     autocomplete_fields = ("person", "custody_location", "release_location")
 
 
-class IncidentEventInline(admin.TabularInline):
+class IncidentEventInline(RecordInline, admin.TabularInline):
     model = IncidentEvent
     extra = 0
     show_change_link = True
@@ -147,7 +141,7 @@ class IncidentEventInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(SimpleHistoryAdmin):
+class IncidentAdmin(RecordAdmin):
     list_display = (
         "title",
         "kind",
@@ -198,7 +192,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
     start_shown = partial_date_column("start", description=_("date"), ordering="start_date")
 
 
-class AllegationInline(admin.StackedInline):
+class AllegationInline(RecordInline, admin.StackedInline):
     model = Allegation
     extra = 0
     fields = (
@@ -213,7 +207,7 @@ class AllegationInline(admin.StackedInline):
 
 
 @admin.register(Detention)
-class DetentionAdmin(SimpleHistoryAdmin):
+class DetentionAdmin(RecordAdmin):
     list_display = (
         "person",
         "incident",
@@ -274,7 +268,7 @@ class DetentionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Allegation)
-class AllegationAdmin(SimpleHistoryAdmin):
+class AllegationAdmin(RecordAdmin):
     list_display = ("kind", "detention", "alleged_by_shown", "statement")
     list_filter = ("kind", ("detention__person__citizenship", CountryFilter))
     # `detention.__str__` reads the person and the incident; `statement.__str__` its speaker.
@@ -307,7 +301,7 @@ class AllegationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(IncidentEvent)
-class IncidentEventAdmin(SimpleHistoryAdmin):
+class IncidentEventAdmin(RecordAdmin):
     list_display = ("title", "incident", "kind", "occurred_shown", "location")
     list_filter = ("kind",)
     list_select_related = ("incident", "location")
@@ -319,7 +313,7 @@ class IncidentEventAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Statement)
-class StatementAdmin(SimpleHistoryAdmin):
+class StatementAdmin(RecordAdmin):
     list_display = (
         "text_start",
         "speaker_shown",
@@ -381,7 +375,7 @@ class StatementAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(RecordAdmin):
     # Links pasted without a scheme are taken as https (Django 6's default, chosen now).
     formfield_overrides = {URLField: {"assume_scheme": "https"}}
     list_display = (
@@ -413,7 +407,7 @@ class SourceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(FollowUpAction)
-class FollowUpActionAdmin(SimpleHistoryAdmin):
+class FollowUpActionAdmin(RecordAdmin):
     list_display = ("taken_on", "kind", "detention", "addressee", "next_step_due", "created_by")
     list_filter = ("kind", "next_step_due")
     # `detention.__str__` reads the person and the incident.

@@ -33,7 +33,6 @@ from __future__ import annotations
 import csv
 import datetime
 import re
-import secrets
 from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -60,7 +59,7 @@ from incidents.models import (
     Source,
 )
 from incidents.partial_dates import DatePrecision
-from people.models import Person, Sex
+from people.models import Person, Sex, new_withheld_slug
 from people.names import name_key, transliterate
 
 # Export columns that are derived or descriptive and so are read from no file.
@@ -576,11 +575,12 @@ class _Importer:
             self._fail("person_birth_year", _("Write the year as four digits, e.g. 1985."))
         if self.row_failed:
             raise _RowFailed
-        if not slug:
-            # A withheld identity gets a neutral slug: the address of its page must not spell
-            # the name.
-            base = "person" if withheld else slugify(transliterate(name))[:80] or "person"
-            slug = self._unique_slug(Person, base, random_suffix=withheld)
+        if withheld:
+            # A withheld identity gets a neutral slug, whatever the row says: the address of
+            # its page must not spell the name (Person.save() would enforce it too).
+            slug = new_withheld_slug()
+        elif not slug:
+            slug = self._unique_slug(Person, slugify(transliterate(name))[:80] or "person")
         person = Person(
             slug=slug,
             name=name,
@@ -668,15 +668,8 @@ class _Importer:
             # A concurrent write can still break a constraint full_clean() checked.
             self._fail(other, _("The database refused the row: %(error)s") % {"error": error})
 
-    def _unique_slug(
-        self, model: type[models.Model], base: str, *, random_suffix: bool = False
-    ) -> str:
+    def _unique_slug(self, model: type[models.Model], base: str) -> str:
         base = base.strip("-") or model._meta.model_name
-        if random_suffix:
-            while True:
-                slug = f"{base}-{secrets.token_hex(4)}"
-                if not model._default_manager.filter(slug=slug).exists():
-                    return slug
         taken = set(
             model._default_manager.filter(slug__startswith=base).values_list("slug", flat=True)
         )

@@ -16,6 +16,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Prefetch, Q
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -461,6 +462,7 @@ class Detention(PartialDateSpan, PublishableModel):
     span_start_field = "detained_on"
     span_end_field = "released_on"
     span_end_before_start_message = _("The release cannot be before the detention.")
+    reviewer_guarded_fields = ("incident_id",)
 
     incident = models.ForeignKey(
         Incident, on_delete=models.PROTECT, related_name="detentions", verbose_name=_("incident")
@@ -537,6 +539,17 @@ class Detention(PartialDateSpan, PublishableModel):
 
     def get_absolute_url(self) -> str:
         return f"{self.incident.get_absolute_url()}#detention-{self.pk}"
+
+    def reviewer_only_changes(self, stored: dict | None) -> list[str]:
+        changes = super().reviewer_only_changes(stored)
+        # A published detention moved to another case appears there at once.
+        if (
+            stored is not None
+            and stored["publication_state"] == PublicationState.PUBLISHED
+            and stored["incident_id"] != self.incident_id
+        ):
+            changes.append(gettext("move a published detention to another incident"))
+        return changes
 
     def clean(self):
         super().clean()  # the dates, by PartialDateSpan

@@ -31,11 +31,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from cabar_tracker.publishing import PublicationState, PublishableModel
+from cabar_tracker.publishing import PUBLISH_PERMISSION, PublicationState, PublishableModel
 from incidents.models import Detention, Incident, Situation, Source, Statement
 from people.models import Person
-
-PUBLISH_PERMISSION = "incidents.publish_record"
 
 # The records that go through review, by the name used in URLs and templates.
 PUBLISHABLE_MODELS: dict[str, type[PublishableModel]] = {

@@ -12,23 +12,17 @@ from django.db.models import QuerySet, URLField
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
-from simple_history.admin import SimpleHistoryAdmin
 
+from cabar_tracker.admin_site import (
+    PUBLICATION_FIELDS,
+    PUBLICATION_READONLY,
+    RecordAdmin,
+    RecordInline,
+)
 from people.models import Organization, Person, PersonName, Position
 
-# The "Publication" fieldset. `published_at` is set by `save()` on first publication and the
-# timestamps by Django, so those are read-only.
-PUBLICATION_FIELDS = (
-    "publication_state",
-    "published_at",
-    "archived_at",
-    "created_at",
-    "updated_at",
-)
-PUBLICATION_READONLY = ("published_at", "created_at", "updated_at")
 
-
-class PersonNameInline(admin.TabularInline):
+class PersonNameInline(RecordInline, admin.TabularInline):
     model = PersonName
     # PersonName has two foreign keys to Person; the variants are the person's own names.
     fk_name = "person"
@@ -39,7 +33,7 @@ class PersonNameInline(admin.TabularInline):
     autocomplete_fields = ("other_person",)
 
 
-class PositionInline(admin.TabularInline):
+class PositionInline(RecordInline, admin.TabularInline):
     model = Position
     extra = 0
     show_change_link = True
@@ -48,7 +42,7 @@ class PositionInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(SimpleHistoryAdmin):
+class PersonAdmin(RecordAdmin):
     list_display = (
         "name",
         "name_native",
@@ -97,7 +91,7 @@ class PersonAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PersonName)
-class PersonNameAdmin(SimpleHistoryAdmin):
+class PersonNameAdmin(RecordAdmin):
     list_display = ("name", "person", "kind", "script", "other_person")
     list_filter = ("kind", "script")
     list_select_related = ("person", "other_person")
@@ -108,7 +102,7 @@ class PersonNameAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(SimpleHistoryAdmin):
+class OrganizationAdmin(RecordAdmin):
     # Links pasted without a scheme are taken as https (Django 6's default, chosen now).
     formfield_overrides = {URLField: {"assume_scheme": "https"}}
     list_display = ("name", "abbreviation", "kind", "country", "parent", "updated_at")
@@ -135,7 +129,7 @@ class OrganizationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Position)
-class PositionAdmin(SimpleHistoryAdmin):
+class PositionAdmin(RecordAdmin):
     list_display = ("person", "title", "organization", "start_date", "end_date")
     list_filter = ("organization__kind", ("organization__country", CountryFilter))
     list_select_related = ("person", "organization")

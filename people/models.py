@@ -6,10 +6,14 @@ so a statement can name "head of GKNB" as the post its speaker held on its date.
 
 from __future__ import annotations
 
+import re
+import secrets
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -25,6 +29,17 @@ from cabar_tracker.text_index import (
     sqlite_trigram_index_available,
 )
 from people.names import detect_script, name_key, name_key_words
+
+WITHHELD_SLUG = re.compile(r"p-[0-9a-f]{12}")
+
+
+def new_withheld_slug() -> str:
+    """A slug that says nothing of the person: for a withheld identity."""
+    return f"p-{secrets.token_hex(6)}"
+
+
+def is_withheld_slug(slug: str) -> bool:
+    return bool(WITHHELD_SLUG.fullmatch(slug or ""))
 
 
 class PersonQuerySet(PublishableQuerySet):
@@ -147,10 +162,25 @@ class Person(PublishableModel):
     def get_absolute_url(self) -> str:
         return reverse("people:person_detail", kwargs={"slug": self.slug})
 
+    reviewer_guarded_fields = ("identity_withheld",)
+
+    def reviewer_only_changes(self, stored: dict | None) -> list[str]:
+        changes = super().reviewer_only_changes(stored)
+        if stored is not None and stored["identity_withheld"] and not self.identity_withheld:
+            changes.append(gettext("show the name of a person whose identity is withheld"))
+        return changes
+
     def save(self, *args, **kwargs):
         self.name_key = name_key(f"{self.name} {self.name_native}")
+        derived = {"name_key"}
+        # A withheld identity never keeps a slug made from its name, whatever path set it
+        # (admin pre-fill, API, staff form, importer, a person withheld later):
+        # /people/<name-slug>/ answering at all would confirm the person is recorded here.
+        if self.identity_withheld and not is_withheld_slug(self.slug):
+            self.slug = new_withheld_slug()
+            derived.add("slug")
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], *derived}
         super().save(*args, **kwargs)
 
     def clean(self):

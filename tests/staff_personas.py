@@ -36,3 +36,16 @@ def reviewer_client(reviewer):
     client = Client()
     client.force_login(reviewer)
     return client
+
+
+@pytest.fixture
+def admin_role(db):
+    """A member of the admin role: staff accounts and the Django admin, not a superuser."""
+    return _member_of("admin", "aida_admin")
+
+
+@pytest.fixture
+def admin_role_client(admin_role):
+    client = Client()
+    client.force_login(admin_role)
+    return client

@@ -19,10 +19,9 @@ from __future__ import annotations
 from django.db import models
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from cabar_tracker.publishing import can_see_unpublished
+from cabar_tracker.publishing import PUBLISH_PERMISSION, can_see_unpublished
 
 # The reviewers' permission (cabar_tracker/roles.py).
-PUBLISH_PERMISSION = "incidents.publish_record"
 
 
 class RecordAccess(BasePermission):

@@ -17,7 +17,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.settings import api_settings
 
 from cabar_tracker.api.permissions import RecordAccess
-from cabar_tracker.publishing import PublicationState
+from cabar_tracker.publishing import PublicationState, PublishableModel, ReviewerOnlyChange
 
 
 def record_link(model, *, many: bool = False, optional: bool = False):
@@ -94,6 +94,14 @@ class RecordWriteSerializer(serializers.ModelSerializer):
             record.full_clean()
         except DjangoValidationError as error:
             raise serializers.ValidationError(self._errors_by_field(error)) from None
+        # The rule that saving enforces anyway (PublishableModel.save), asked before anything
+        # is written so the answer is a clear 403 with the reason.
+        if isinstance(record, PublishableModel):
+            request = self.context.get("request")
+            try:
+                record.check_reviewer_only_changes(getattr(request, "user", None))
+            except ReviewerOnlyChange as refusal:
+                raise PermissionDenied({"detail": str(refusal)}) from None
 
     def _errors_by_field(self, error: DjangoValidationError) -> dict:
         """The model's errors under the API's field names (`web_url` for a source's `url`;

@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from cabar_tracker.history import StaleVersionError, save_if_current
+from cabar_tracker.publishing import PublishableModel, ReviewerOnlyChange, acting_user
 from incidents.models import Location, Source
 from people.models import Person, Position
 
@@ -154,6 +155,16 @@ class VersionedModelForm(forms.ModelForm):
                 field.help_text = " ".join(
                     str(text) for text in (field.help_text, MULTIPLE_HELP) if text
                 )
+
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds the form's values
+        # The rule that saving enforces anyway (PublishableModel.save), asked first so the
+        # refusal stands on the page as an error rather than a 403.
+        if isinstance(self.instance, PublishableModel) and not self.errors:
+            try:
+                self.instance.check_reviewer_only_changes(acting_user(self.instance))
+            except ReviewerOnlyChange as refusal:
+                self.add_error(None, str(refusal))
 
     @property
     def opened_version(self) -> int | None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import itertools
-import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -44,7 +43,7 @@ from incidents.models import (
     SourceKind,
 )
 from incidents.partial_dates import DatePrecision
-from people.models import Organization, Person, Script
+from people.models import Organization, Person, Script, new_withheld_slug
 from people.names import detect_script, name_key, transliterate
 from people.staff.duplicates import Candidate, find_person_candidates
 
@@ -356,10 +355,7 @@ def person_slug(person: NewPerson) -> str:
     address of the person's page, and the public must never read the name there."""
     if not person.identity_withheld:
         return unique_slug(Person, person.name, fallback="person")
-    while True:
-        slug = f"withheld-{secrets.token_hex(4)}"
-        if not Person._base_manager.filter(slug=slug).exists():
-            return slug
+    return new_withheld_slug()
 
 
 # --- the page's forms -----------------------------------------------------------------------
