@@ -22,6 +22,8 @@ from cabar_tracker.publishing import (
     PublishableModel,
     PublishableQuerySet,
     can_see_unpublished,
+    name_shown_to,
+    shown_to,
 )
 from cabar_tracker.text_index import (
     MIN_INDEXED_LENGTH,
@@ -29,6 +31,8 @@ from cabar_tracker.text_index import (
     sqlite_trigram_index_available,
 )
 from people.names import detect_script, name_key, name_key_words
+
+UNPUBLISHED_PERSON_LABEL = _("A person not yet published")
 
 WITHHELD_SLUG = re.compile(r"p-[0-9a-f]{12}")
 
@@ -199,6 +203,18 @@ class Person(PublishableModel):
         if self.identity_withheld and not for_staff:
             return self.public_label
         return self.name
+
+    def name_for(self, user) -> str:
+        """The person as this reader may see them named, wherever a record that is shown
+        links to them (a speaker, a detainee, a post holder): the name; the neutral label
+        of a withheld identity; or, for a person whose own record is not public, only
+        "A person not yet published", with no citizenship and no hint whether the identity
+        will be withheld."""
+        if name_shown_to(self, user):
+            return self.display_name(for_staff=can_see_unpublished(user))
+        if not shown_to(self, user):
+            return str(UNPUBLISHED_PERSON_LABEL)
+        return str(self.public_label)
 
 
 class NameKind(models.TextChoices):
@@ -413,3 +429,10 @@ class Position(VersionedModel):
         return (self.start_date is None or self.start_date <= day) and (
             self.end_date is None or day <= self.end_date
         )
+
+
+def visible_positions(user) -> models.QuerySet:
+    """Posts whose holder the user may see by name: for the public, not those of a withheld
+    identity or a person not yet published, as a post ("head of the security service")
+    names its holder. Pages and API alike."""
+    return Position.objects.filter(person__in=Person.objects.searchable_by(user))

@@ -33,7 +33,15 @@ MARKERS = [
     "draftstatement",
     "draftsource",
     "archived-marker",
+    # The post a withheld or unpublished speaker held names them as surely as their name.
+    "postmarker",
+    # The citizenship of a speaker whose own record is not published yet.
+    "mongolia",
 ]
+
+# Pages that list every country by name (the API schema's enumeration of citizenship codes,
+# the filter forms' country choices): the country marker says nothing there.
+COUNTRY_LISTS = ("/api/v1/schema/",)
 
 # Areas that are not public: they must refuse anonymous readers (tested elsewhere).
 PRIVATE_PREFIXES = ("admin/", "staff/", "accounts/", "i18n/")
@@ -85,7 +93,11 @@ def restricted_world(db):
     factories.FollowUpActionFactory(
         detention=detention, addressee="FOLLOWUP-MARKER", outcome="FOLLOWUP-MARKER outcome"
     )
-    statement = factories.StatementFactory(speaker_person=withheld, text="Said in public.")
+    post = factories.PositionFactory(person=withheld, title="POSTMARKER head of the unit")
+    organization = post.organization  # its page lists the posts held there
+    statement = factories.StatementFactory(
+        speaker_person=withheld, position=post, text="Said in public."
+    )
     statement.people.add(withheld)
     statement.incidents.add(incident)
 
@@ -99,6 +111,18 @@ def restricted_world(db):
     factories.DetentionFactory(incident=draft_incident, person=draft_person)
     factories.DetentionFactory(incident=incident, person=draft_person, publication_state=draft)
     factories.StatementFactory(text="DRAFTSTATEMENT text", publication_state=draft)
+    # A published statement by a person whose record is not published yet: shown only as
+    # "A person not yet published", without citizenship or post.
+    unpublished_speaker = factories.PersonFactory(
+        name="Draftperson Speaker", citizenship="MN", publication_state=draft
+    )
+    unpublished_post = factories.PositionFactory(
+        person=unpublished_speaker, title="POSTMARKER deputy"
+    )
+    spoken = factories.StatementFactory(
+        speaker_person=unpublished_speaker, position=unpublished_post, text="Public words."
+    )
+    spoken.incidents.add(incident)
     incident.sources.add(factories.SourceFactory(title="DRAFTSOURCE", publication_state=draft))
     factories.IncidentFactory(
         title="ARCHIVED-MARKER case",
@@ -179,7 +203,11 @@ def test_no_public_url_shows_anything_restricted(client, restricted_world):
                 # not a leak, so the searched words themselves are taken out first.
                 for echoed in echoes(query):
                     text = text.replace(echoed, "")
-                leaked = [marker for marker in MARKERS if marker in text]
+                leaked = [
+                    marker
+                    for marker in MARKERS
+                    if marker in text and not (marker == "mongolia" and path in COUNTRY_LISTS)
+                ]
                 assert not leaked, f"{path}{query} shows {leaked}"
                 checked += 1
     # The walk must really cover the site: home, the case, place, person pages and more.

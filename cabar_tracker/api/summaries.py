@@ -20,9 +20,8 @@ from cabar_tracker.api.fields import (
     PartialDateField,
     ReadSerializer,
     api_url,
-    for_staff,
 )
-from cabar_tracker.publishing import name_shown_to, shown_to
+from cabar_tracker.publishing import shown_to
 from incidents.models import Incident, Location, Situation, Source, Statement
 from people.models import Organization, Person, Position
 
@@ -123,21 +122,21 @@ class PersonSummarySerializer(serializers.Serializer):
         "Kyrgyzstan' when the identity is withheld from the public."
     )
     citizenship = CountryCodeField()
-    identity_withheld = serializers.BooleanField()
+    identity_withheld = serializers.BooleanField(
+        allow_null=True, help_text="Null when the person's own record is not public."
+    )
 
     def to_representation(self, person: Person) -> dict:
         user = self.context["request"].user if "request" in self.context else None
         visible = shown_to(person, user) if user is not None else person.is_published
-        if user is not None and name_shown_to(person, user):
-            display_name = person.display_name(for_staff=for_staff(self.context))
-        else:
-            display_name = str(person.public_label)
+        # A person whose own record is not public is only "A person not yet published":
+        # no citizenship, and no telling whether the identity will be withheld.
         return {
             "id": person.pk if visible else None,
             "url": api_url(self.context, "person", person.pk) if visible else None,
-            "display_name": display_name,
-            "citizenship": person.citizenship.code or None,
-            "identity_withheld": person.identity_withheld,
+            "display_name": person.name_for(user),
+            "citizenship": (person.citizenship.code or None) if visible else None,
+            "identity_withheld": person.identity_withheld if visible else None,
         }
 
 

@@ -380,6 +380,13 @@ def removed_since(since) -> list[dict]:
     only makes a mirror drop what it had already dropped.
     """
     ever_published = Q(published_at__isnull=False)
+    # A detention was public only if its incident and its person were published too: a
+    # detention published inside a case that never was has never been on the site.
+    detention_ever_public = (
+        ever_published
+        & Q(incident__published_at__isnull=False)
+        & Q(person__published_at__isnull=False)
+    )
     archived = Q(archived_at__gte=since)
     unpublished = ~Q(publication_state=PublicationState.PUBLISHED) & Q(updated_at__gte=since)
     gone = ever_published & (archived | unpublished)
@@ -390,7 +397,10 @@ def removed_since(since) -> list[dict]:
         results.extend({"type": type_name, "id": pk, "reason": reason} for pk in ids)
 
     for type_name, model in REMOVABLE:
-        rows = model.objects.filter(gone).values_list("pk", "archived_at")
+        once_public = detention_ever_public if model is Detention else ever_published
+        rows = model.objects.filter(once_public & (archived | unpublished)).values_list(
+            "pk", "archived_at"
+        )
         for pk, archived_at in rows:
             archived_now = archived_at is not None and archived_at >= since
             add(
@@ -406,7 +416,9 @@ def removed_since(since) -> list[dict]:
         (RemovalReason.INCIDENT_REMOVED, Q(incident__in=removed_incidents)),
         (RemovalReason.PERSON_REMOVED, Q(person__in=removed_persons)),
     ):
-        ids = Detention.objects.filter(ever_published & condition).values_list("pk", flat=True)
+        ids = Detention.objects.filter(detention_ever_public & condition).values_list(
+            "pk", flat=True
+        )
         add("detention", reason, [pk for pk in ids if ("detention", pk) not in listed])
         listed |= {("detention", pk) for pk in ids}
 

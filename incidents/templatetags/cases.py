@@ -35,13 +35,13 @@ register.filter("name_shown_to", name_shown_to)
 def person_name(context, person, link: bool = True) -> str:
     """The person's name as this viewer may see it, linked to their page when allowed.
 
-    Non-staff see a withheld or unpublished person only as the neutral public label, and
-    without a link: the page's address holds the slug, which is usually made from the name.
+    Non-staff see a withheld person only as the neutral public label and an unpublished one
+    as "A person not yet published" (`Person.name_for`), both without a link.
     """
     user = context["request"].user
     if not name_shown_to(person, user):
-        return person.public_label
-    name = person.display_name(for_staff=_can_see_unpublished(user))
+        return person.name_for(user)
+    name = person.name_for(user)
     if link and shown_to(person, user):
         name = format_html('<a href="{}">{}</a>', person.get_absolute_url(), name)
     if person.identity_withheld:
@@ -50,6 +50,22 @@ def person_name(context, person, link: bool = True) -> str:
             '{} <span class="badge badge-withheld">{}</span>', name, _("identity withheld")
         )
     return name
+
+
+@register.simple_tag(takes_context=True)
+def post_shown(context, statement):
+    """The post a statement's speaker held, or None when the reader may not see the holder's
+    name: "Head of …" names its holder as surely as the name does (a withheld identity, a
+    person not yet published)."""
+    position = statement.position
+    if position is None:
+        return None
+    # The speaker is the post's holder (Statement.clean); the loaded speaker saves a query.
+    if position.person_id == statement.speaker_person_id:
+        holder = statement.speaker_person
+    else:
+        holder = position.person
+    return position if name_shown_to(holder, context["request"].user) else None
 
 
 @register.filter

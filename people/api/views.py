@@ -9,13 +9,7 @@ from cabar_tracker.api.viewsets import ArchiveMixin, RecordViewSet
 from incidents.models import Detention, visible_sources
 from people.api import serializers as s
 from people.filters import OrganizationFilter, PersonFilter, PositionFilter
-from people.models import Organization, Person, PersonName, Position
-
-
-def visible_positions(user) -> QuerySet[Position]:
-    """Posts of persons the user may see, except, for the public, those of a withheld
-    identity: a post ("head of the security service") names its holder."""
-    return Position.objects.filter(person__in=Person.objects.searchable_by(user))
+from people.models import Organization, Person, PersonName, Position, visible_positions
 
 
 class PersonViewSet(ArchiveMixin, RecordViewSet):

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 
 from cabar_tracker.publishing import can_see_unpublished
 from incidents.models import Detention, Statement, visible_sources
-from people.models import Organization, Person, PersonName, Position
+from people.models import Organization, Person, PersonName, Position, visible_positions
 
 
 def _visible_statements(user) -> QuerySet[Statement]:
@@ -61,7 +61,7 @@ def get_organization_for(user, slug: str) -> Organization:
     Organizations are not publishable records, so this 404s only for an unknown slug.
     """
     positions = (
-        Position.objects.filter(person__in=Person.objects.visible_to(user))
+        visible_positions(user)
         .select_related("person")
         .order_by("title", F("start_date").desc(nulls_last=True), "pk")
     )

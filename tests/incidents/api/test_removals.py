@@ -79,3 +79,24 @@ def test_it_answers_csv(api):
     lines = response.content.decode().splitlines()
     assert lines[0] == "type,id,reason"
     assert lines[1].startswith("source,")
+
+
+def test_it_does_not_list_a_detention_whose_case_was_never_public(api):
+    before = timezone.now() - datetime.timedelta(minutes=1)
+    draft_case = IncidentFactory(publication_state=PublicationState.DRAFT)
+    # The detention itself was once marked published, but inside a case that never was.
+    detention = DetentionFactory(incident=draft_case)
+    detention.archived_at = timezone.now()
+    detention.save()
+    draft_case.archived_at = timezone.now()
+    draft_case.save()
+    never_shown_person = PersonFactory(publication_state=PublicationState.DRAFT)
+    other = DetentionFactory(person=never_shown_person)
+    other.incident.archived_at = timezone.now()
+    other.incident.save()
+
+    ids = [(r["type"], r["id"]) for r in removals(api, before)]
+
+    assert ("detention", detention.pk) not in ids
+    assert ("detention", other.pk) not in ids
+    assert ("incident", other.incident.pk) in ids
