@@ -302,3 +302,32 @@ def test_the_migration_reslugs_withheld_persons(withheld_person):
     migration.reslug_withheld(apps, None)
     withheld_person.refresh_from_db()
     assert is_withheld_slug(withheld_person.slug)
+
+
+# --- caches keep nothing that is not public -------------------------------------------------
+
+
+def test_every_response_to_staff_is_private_and_not_stored(editor_client, editor):
+    incident = IncidentFactory()
+    for url in (
+        "/",
+        incident.get_absolute_url(),
+        reverse("staff:dashboard"),
+        reverse("staff:incident_edit", kwargs={"pk": incident.pk}),
+        f"{API}/incidents/{incident.pk}/",
+    ):
+        response = editor_client.get(url)
+        assert response.status_code == 200, url
+        assert response["Cache-Control"] == "private, no-store", url
+    api_response = token_client(editor).get(f"{API}/incidents/{incident.pk}/")
+    assert api_response["Cache-Control"] == "private, no-store"
+
+
+def test_the_private_areas_are_not_stored_even_for_anonymous_visitors(client, db):
+    for url in (reverse("login"), reverse("staff:dashboard"), reverse("admin:login")):
+        assert client.get(url)["Cache-Control"] == "private, no-store", url
+
+
+def test_public_pages_for_anonymous_readers_stay_cacheable(client, db):
+    incident = IncidentFactory()
+    assert "no-store" not in client.get(incident.get_absolute_url()).get("Cache-Control", "")

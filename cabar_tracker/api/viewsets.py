@@ -267,7 +267,8 @@ class RecordViewSet(
 
 class ArchiveMixin:
     """DELETE archives a publishable record (sets `archived_at`); nothing is deleted. It then
-    leaves every list and detail; restoring is done in the admin."""
+    leaves every list and detail; it is restored on the staff pages (a published record by a
+    reviewer)."""
 
     http_method_names = [*RecordViewSet.http_method_names, "delete"]
 
