@@ -11,12 +11,18 @@ compares, so the two checks agree.
 A detail representation embeds related records (an incident's detentions, place, sources);
 their versions are folded into the ETag too, so a changed detention changes its incident's
 ETag and a cached copy is not served as fresh.
+
+That is staff's ETag. The public's is `content_etag`, a hash of the representation itself:
+a hash of versions and field values would fold in what the public does not receive (hidden
+name variants, posts of a withheld person), and a guessed hidden value could be confirmed
+offline against it. Two records that differ only in hidden fields have the same public ETag.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 from collections.abc import Iterable
 
 from django.db import models
@@ -42,6 +48,14 @@ def record_etag(
     parts = [_version_key(record), "staff" if for_staff else "public"]
     parts.extend(sorted({_version_key(other) for other in embedded if other is not None}))
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+    return quote_etag(digest)
+
+
+def content_etag(data, *, variant: str = "") -> str:
+    """The quoted ETag of a representation: a hash of exactly what the caller receives
+    (`data`, as the serializer made it), plus the `variant` (the format) it is rendered in."""
+    body = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    digest = hashlib.sha256(f"{variant}\n{body}".encode()).hexdigest()[:32]
     return quote_etag(digest)
 
 

@@ -25,7 +25,12 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from cabar_tracker.api.conditional import etag_matches, last_modified, record_etag
+from cabar_tracker.api.conditional import (
+    content_etag,
+    etag_matches,
+    last_modified,
+    record_etag,
+)
 from cabar_tracker.api.fields import PartialDateField, api_url
 from cabar_tracker.api.pagination import KeysetPagination
 from cabar_tracker.api.permissions import RecordAccess
@@ -181,16 +186,27 @@ class RecordViewSet(
             columns = [column for column in columns if column not in hidden]
         return columns
 
-    def etag(self, record: models.Model) -> str:
-        return record_etag(record, for_staff=self.for_staff, embedded=self.embedded(record))
+    def etag(self, record: models.Model, data=None) -> str:
+        """Staff's ETag is the record's version (`record_etag`, which the If-Match of a write
+        compares); the public's is a hash of the representation it receives (`data`), so it
+        folds in nothing the public does not see."""
+        if self.for_staff:
+            return record_etag(record, for_staff=True, embedded=self.embedded(record))
+        if data is None:
+            data = self.detail_data(record)
+        renderer = getattr(self.request, "accepted_renderer", None)
+        return content_etag(data, variant=getattr(renderer, "format", ""))
+
+    def detail_data(self, record: models.Model):
+        return self.detail_serializer_class(record, context=self.get_serializer_context()).data
 
     def detail_response(self, record: models.Model, status_code: int = 200) -> Response:
         self.prepare([record], detail=True)
-        data = self.detail_serializer_class(record, context=self.get_serializer_context()).data
-        return Response(data, status=status_code, headers=self.version_headers(record))
+        data = self.detail_data(record)
+        return Response(data, status=status_code, headers=self.version_headers(record, data))
 
-    def version_headers(self, record: models.Model) -> dict[str, str]:
-        headers = {"ETag": self.etag(record)}
+    def version_headers(self, record: models.Model, data=None) -> dict[str, str]:
+        headers = {"ETag": self.etag(record, data)}
         modified = last_modified(record, self.embedded(record))
         if modified:
             headers["Last-Modified"] = modified
@@ -208,10 +224,10 @@ class RecordViewSet(
     def retrieve(self, request, *args, **kwargs) -> Response:
         record = self.get_object()
         self.prepare([record], detail=True)
-        headers = self.version_headers(record)
+        data = self.detail_data(record)
+        headers = self.version_headers(record, data)
         if etag_matches(request.headers.get("If-None-Match"), headers["ETag"]):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        data = self.detail_serializer_class(record, context=self.get_serializer_context()).data
         return Response(data, headers=headers)
 
     def create(self, request, *args, **kwargs) -> Response:

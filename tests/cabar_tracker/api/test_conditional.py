@@ -111,3 +111,28 @@ def test_it_refuses_to_archive_a_stale_version(admin_api):
     assert response.status_code == 412
     incident.refresh_from_db()
     assert incident.archived_at is None
+
+
+def test_the_public_etag_folds_in_nothing_the_public_does_not_receive(api):
+    """A guessed hidden value (a withheld person's name variant, a post, a staff note)
+    cannot be confirmed offline against the public ETag: the ETag hashes the body."""
+    from people.models import Person
+    from tests.factories import PersonFactory, PersonNameFactory
+
+    person = PersonFactory(identity_withheld=True, staff_notes="first")
+    url = f"{API}/people/{person.pk}/"
+    before = api.get(url)["ETag"]
+
+    PersonNameFactory(person=person, name="Hidden Variant")
+    PositionFactory(person=person, title="Head of the unit")
+    Person.objects.filter(pk=person.pk).update(staff_notes="second", name="Other Name")
+    assert api.get(url)["ETag"] == before
+
+    Person.objects.filter(pk=person.pk).update(citizenship="KZ")  # in its public label
+    assert api.get(url)["ETag"] != before
+
+
+def test_each_format_has_its_own_public_etag(api):
+    incident = IncidentFactory()
+    url = f"{API}/incidents/{incident.pk}/"
+    assert api.get(url)["ETag"] != api.get(url, {"format": "csv"})["ETag"]
