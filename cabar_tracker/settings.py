@@ -179,6 +179,12 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 LOGIN_URL = "login"
 
+# The years a recorded date may fall in, on every write path (incidents.partial_dates):
+# from PLAUSIBLE_FIRST_YEAR to this year plus PLAUSIBLE_YEARS_AHEAD (a trial announced ahead).
+# A typo like 1022 or 9999 is refused with the range rather than stored.
+PLAUSIBLE_FIRST_YEAR = env_int("PLAUSIBLE_FIRST_YEAR", 1900)
+PLAUSIBLE_YEARS_AHEAD = env_int("PLAUSIBLE_YEARS_AHEAD", 1)
+
 # The admin's history pages show versions but do not restore them: a restore there would skip
 # the review step. Reviewers revert on the staff history pages.
 SIMPLE_HISTORY_REVERT_DISABLED = True
@@ -275,6 +281,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON nested deeper than any record is a 400, not a RecursionError (api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "cabar_tracker.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "cabar_tracker.api.schema.ApiAutoSchema",
     # These read the rate at each request (DRF's own classes freeze it at import).
     "DEFAULT_THROTTLE_CLASSES": [

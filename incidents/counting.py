@@ -105,9 +105,22 @@ def choose_unit(first: datetime.date, last: datetime.date) -> str:
     """Days for up to 31 days, weeks for up to six months, months beyond."""
     if (last - first).days + 1 <= 31:
         return DAY
-    if last <= add_months(first, 6):
+    try:
+        six_months_on = add_months(first, 6)
+    except ValueError:  # past year 9999: every later date is within six months
+        return WEEK
+    if last <= six_months_on:
         return WEEK
     return MONTH
+
+
+def bucket_index(day: datetime.date, unit: str) -> int:
+    """The bucket's place on a line of buckets of `unit`: consecutive buckets differ by 1."""
+    if unit == MONTH:
+        return day.year * 12 + day.month - 1
+    if unit == WEEK:
+        return (day.toordinal() - day.weekday()) // 7
+    return day.toordinal()
 
 
 def bucket_start(day: datetime.date, unit: str) -> datetime.date:

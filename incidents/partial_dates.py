@@ -17,12 +17,13 @@ import calendar
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import formats
+from django.utils import formats, timezone
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 
 
 class DatePrecision(models.TextChoices):
@@ -189,6 +190,9 @@ class PartialDated:
 
     partial_date_field = ""
 
+    def date_fields(self) -> tuple[str, ...]:
+        return (self.partial_date_field,)
+
     def normalize_dates(self) -> None:
         """Store each date's representative day (see `normalize_pair`). Called from clean()
         as well as save(): full_clean() checks the constraints before save() runs, and
@@ -201,7 +205,32 @@ class PartialDated:
 
     def clean(self):
         super().clean()
+        self.check_plausible_years()
         self.normalize_dates()
+
+    def check_plausible_years(self) -> None:
+        """Every write path (staff forms, admin, API, importer) cleans the record: a year
+        outside the plausible range is a typo (1022, 9999), refused with the range."""
+        first, last = plausible_years()
+        errors = {}
+        for name in self.date_fields():
+            value = getattr(self, name)
+            if value is not None and not first <= value.year <= last:
+                errors[name] = gettext("Enter a year from %(first)d to %(last)d.") % {
+                    "first": first,
+                    "last": last,
+                }
+        if errors:
+            raise ValidationError(errors)
+
+
+def plausible_years() -> tuple[int, int]:
+    """The years a date of this tracker may fall in (settings.PLAUSIBLE_FIRST_YEAR to this
+    year plus settings.PLAUSIBLE_YEARS_AHEAD, for a date announced ahead: a trial)."""
+    return (
+        settings.PLAUSIBLE_FIRST_YEAR,
+        timezone.localdate().year + settings.PLAUSIBLE_YEARS_AHEAD,
+    )
 
 
 class PartialDateSpan(PartialDated):
@@ -213,6 +242,9 @@ class PartialDateSpan(PartialDated):
     span_start_field = "start_date"
     span_end_field = "end_date"
     span_end_before_start_message = END_BEFORE_START
+
+    def date_fields(self) -> tuple[str, ...]:
+        return (self.span_start_field, self.span_end_field)
 
     def normalize_dates(self) -> None:
         normalize_pair(self, self.span_start_field)

@@ -35,7 +35,16 @@ ABOUT_SOURCES = 50
 
 @require_GET
 def search_view(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    form = search.SearchQueryForm(request.GET)
+    if not form.is_valid():
+        context = {
+            "query": "",
+            "query_errors": form.errors.get("q", []),
+            "results": None,
+            "incident_list_url": reverse("incidents:incident_list"),
+        }
+        return render(request, "incidents/search.html", context, status=400)
+    query = form.cleaned_data["q"]
     results = search.search(request.user, query) if query else None
     if results:
         attach_place_labels(incident.location for incident in results.incidents)

@@ -33,6 +33,7 @@ from incidents.counting import (
     PLACEABLE,
     WEEK,
     DateRow,
+    bucket_index,
     bucket_start,
     choose_unit,
     next_bucket,
@@ -46,6 +47,10 @@ from incidents.partial_dates import DatePrecision, PartialDate
 WIDTH, HEIGHT = 480, 210
 LEFT, RIGHT, TOP, BOTTOM = 40, 8, 12, 28
 MAX_X_LABELS = 6
+# The most bars a chart draws (20 years of months); see `_within_bounds`.
+MAX_BARS = 240
+# The "precision" of a note for a bucket left out of the bars, far from the other dates.
+OUTSIDE = "outside"
 MAX_BAR_WIDTH = 28  # a lone bar stays a bar, not a block
 
 
@@ -155,11 +160,15 @@ def build_chart(rows: Iterable[DateRow]) -> Chart | None:
         totals[0] += row.people
         totals[1] += row.incidents
 
+    placed, outliers = _within_bounds(placed, unit)
     top = _nice_ceiling(max((people for people, _ in placed.values()), default=0))
     bars = _bars(placed, unit, top) if placed else []
     notes = [
         CoarseDate(coarse_label(day, precision), precision, people, incidents)
         for (day, precision), (people, incidents) in sorted(coarse.items())
+    ] + [
+        CoarseDate(bucket_label(start, unit)[0], OUTSIDE, people, incidents)
+        for start, (people, incidents) in sorted(outliers.items())
     ]
     plot_height = HEIGHT - TOP - BOTTOM
     tick_values = [0, top // 2, top] if top % 2 == 0 else [0, top]
@@ -176,13 +185,46 @@ def build_chart(rows: Iterable[DateRow]) -> Chart | None:
     )
 
 
+def _within_bounds(
+    placed: dict[datetime.date, list[int]], unit: str
+) -> tuple[dict[datetime.date, list[int]], dict[datetime.date, list[int]]]:
+    """(the buckets the bars show, the ones listed as notes instead).
+
+    The bars run evenly from the first bucket to the last, so one implausible date (a typo
+    of 1022 or 9999 among dates of 2022) would make thousands of empty bars. At most
+    MAX_BARS buckets are drawn: the run of that many holding the most incidents; the rest
+    are listed as notes, "far outside the other dates"."""
+    if not placed:
+        return placed, {}
+    index = {start: bucket_index(start, unit) for start in placed}
+    if max(index.values()) - min(index.values()) < MAX_BARS:
+        return placed, {}
+    starts = sorted(placed, key=index.get)
+    best_first, best_total, total, first = 0, -1, 0, 0
+    for start in starts:
+        total += placed[start][1]
+        while index[start] - index[starts[first]] >= MAX_BARS:
+            total -= placed[starts[first]][1]
+            first += 1
+        if total > best_total:
+            best_first, best_total = first, total
+    low = index[starts[best_first]]
+    shown = {
+        start: totals for start, totals in placed.items() if 0 <= index[start] - low < MAX_BARS
+    }
+    outside = {start: totals for start, totals in placed.items() if start not in shown}
+    return shown, outside
+
+
 def _bars(placed: dict[datetime.date, list[int]], unit: str, top: int) -> list[Bar]:
     """One bar per bucket from the first to the last, empty ones included: time runs at
     an even pace along the axis."""
     starts = []
     start, last = min(placed), max(placed)
-    while start <= last:
+    while True:
         starts.append(start)
+        if start >= last:  # no bucket after the last: past 9999 there is none
+            break
         start = next_bucket(start, unit)
     plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_width / len(starts)

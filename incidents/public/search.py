@@ -16,10 +16,12 @@ search (ranked, stemmed) where available, else with a case-insensitive substring
 
 from __future__ import annotations
 
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from django import forms
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
@@ -28,6 +30,7 @@ from django.contrib.postgres.search import (
 )
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
 
 from cabar_tracker.text_index import (
     documents_holding,
@@ -114,6 +117,31 @@ def _group(rows: list, limit: int) -> Group:
     return Group(rows[:limit], has_more=len(rows) > limit)
 
 
+# What a search box needs, with room to spare: a name in two scripts, a few words of a case.
+# Longer queries (a pasted page, a word of 89 letters) only cost work and find nothing more.
+QUERY_MAX_LENGTH = 200
+QUERY_MAX_WORDS = 12
+# The fuzzy pass scores at most this many of the query's letter triples: one name's worth.
+FUZZY_MAX_TRIPLES = 40
+
+
+class SearchQueryForm(forms.Form):
+    """`?q=`: refused with a clear message (400) when it holds a NUL byte or a control
+    character, or is longer than a search can use."""
+
+    q = forms.CharField(required=False, max_length=QUERY_MAX_LENGTH, strip=True)
+
+    def clean_q(self) -> str:
+        query = self.cleaned_data["q"]
+        if any(unicodedata.category(char) == "Cc" for char in query):
+            raise forms.ValidationError(_("The search cannot contain control characters."))
+        if len(query.split()) > QUERY_MAX_WORDS:
+            raise forms.ValidationError(
+                _("Search with at most %(count)d words.") % {"count": QUERY_MAX_WORDS}
+            )
+        return query
+
+
 def search(user, query: str, limit: int = GROUP_SIZE) -> SearchResults:
     query = query.strip()
     people = search_people(user, query, limit)
@@ -166,7 +194,9 @@ def _near_misses(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
             .filter(closeness__gte=TRIGRAM_THRESHOLD)
             .order_by("-closeness", "pk")
         )
-    triples = _letter_triples(query)
+    # A bounded number: each triple is one term of the score's sum, and hundreds of them
+    # nest too deep for the SQL compiler (RecursionError) and cost more than they tell.
+    triples = _letter_triples(query)[:FUZZY_MAX_TRIPLES]
     if len(triples) < 2:
         # One or two letters: anything would be "close"; the key match has done its job.
         return persons.none()

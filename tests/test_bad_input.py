@@ -1,0 +1,139 @@
+"""Bad input gets a clear 4xx, never a 500, and one implausible date cannot take a page down.
+
+Each case here was a 500 (or a page of megabytes) once: a NUL byte or a word of 89 letters
+in the site search, JSON nested a thousand deep, an incident dated 9999-12-31 or 1022.
+"""
+
+import datetime
+import io
+import random
+import string
+
+import pytest
+from django.urls import reverse
+
+from incidents.importer import import_detentions
+from incidents.models import Incident
+from incidents.public.charts import MAX_BARS
+from tests.api_personas import API
+from tests.factories import DetentionFactory, IncidentFactory, LocationFactory
+from tests.incidents.staff.test_edit_pages import incident_data
+from tests.incidents.staff.test_import import csv_text, new_case_row
+
+pytestmark = pytest.mark.django_db
+
+
+# --- the site search ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["a\x00b", "a\x07b", "x" * 201, " ".join(["word"] * 13)])
+def test_the_search_refuses_what_it_cannot_use_with_a_400(client, query):
+    response = client.get(reverse("incidents:search"), {"q": query})
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_the_search_takes_a_long_word_without_recursing(client):
+    IncidentFactory()
+    word = "".join(random.Random(7).choice(string.ascii_lowercase) for _ in range(89))
+    response = client.get(reverse("incidents:search"), {"q": word})
+    assert response.status_code == 200
+
+
+# --- the API --------------------------------------------------------------------------------
+
+
+def test_json_nested_too_deep_is_a_json_400(editor_api):
+    response = editor_api.post(
+        f"{API}/incidents/", data="[" * 990 + "]" * 990, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "nested" in response.json()["detail"]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(editor_api):
+    payload = (
+        '{"title": "' + "[" * 100 + '", "slug": "brackets", "kind": "detention", '
+        f'"location": {LocationFactory().pk}}}'
+    )
+    response = editor_api.post(f"{API}/incidents/", data=payload, content_type="application/json")
+    assert response.status_code == 201, response.content
+
+
+# --- plausible dates, on every write path ---------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "1022-01-07"])
+def test_the_api_refuses_an_implausible_year(editor_api, value):
+    response = editor_api.post(
+        f"{API}/incidents/",
+        {
+            "title": "Typo",
+            "slug": "typo",
+            "kind": "detention",
+            "location": LocationFactory().pk,
+            "start_date": {"value": value, "precision": "day"},
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "1900" in str(response.json()["start_date"])
+    assert not Incident.objects.filter(slug="typo").exists()
+
+
+def test_the_staff_form_refuses_an_implausible_year(editor_client):
+    incident = IncidentFactory()
+    response = editor_client.post(
+        reverse("staff:incident_edit", kwargs={"pk": incident.pk}),
+        incident_data(incident, start_date="9999-12-31"),
+    )
+    assert response.status_code == 400
+    assert "Enter a year from 1900" in response.content.decode()
+    incident.refresh_from_db()
+    assert incident.start_date == datetime.date(2022, 1, 7)
+
+
+def test_the_importer_refuses_an_implausible_year(db):
+    LocationFactory(slug="shymkent")
+    rows = [new_case_row(incident_start_date="9999-12-31", incident_start_date_precision="day")]
+    report = import_detentions(lines=io.StringIO(csv_text(rows)))
+    assert not report.ok
+    assert not Incident.objects.exists()
+
+
+def test_a_year_ahead_is_still_plausible(editor_api):
+    next_year = datetime.date.today().year + 1
+    response = editor_api.post(
+        f"{API}/incidents/",
+        {
+            "title": "Trial set",
+            "slug": "trial-set",
+            "kind": "detention",
+            "location": LocationFactory().pk,
+            "start_date": {"value": f"{next_year}-03-01", "precision": "day"},
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+
+
+# --- one stored implausible date does not take the list down --------------------------------
+
+
+@pytest.mark.parametrize("outlier", [datetime.date(9999, 12, 31), datetime.date(1022, 1, 7)])
+def test_the_case_list_survives_an_implausible_stored_date(client, outlier):
+    for day in (3, 7, 10):
+        DetentionFactory(incident=IncidentFactory(start_date=datetime.date(2022, 1, day)))
+    typo = IncidentFactory(title="Typo case")
+    DetentionFactory(incident=typo)
+    # Stored before the check existed, or by a direct database write.
+    Incident.objects.filter(pk=typo.pk).update(start_date=outlier)
+
+    response = client.get(reverse("incidents:incident_list"))
+
+    assert response.status_code == 200
+    chart = response.context["chart"]
+    assert 0 < len(chart.bars) <= MAX_BARS
+    assert [note.precision for note in chart.coarse] == ["outside"]
+    assert "Far outside the other dates" in response.content.decode()
+    assert len(response.content) < 500_000
