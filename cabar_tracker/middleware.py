@@ -1,4 +1,6 @@
-"""Responses that may hold what the public may not see are never stored by a cache.
+"""Response headers the whole site shares.
+
+Responses that may hold what the public may not see are never stored by a cache.
 
 A member of staff sees drafts, staff notes and withheld names on the same URLs the public
 uses, and the staff and admin areas hold nothing else: a shared cache (a proxy, a CDN) or the
@@ -34,4 +36,22 @@ class PrivateResponsesMiddleware:
             response["Cache-Control"] = "private, no-store"
             if "Expires" in response:
                 del response["Expires"]
+        return response
+
+
+# The site uses none of these browser features; a page injected with a script could not
+# turn on the camera, the microphone or location either.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+
+
+class PermissionsPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response

@@ -25,3 +25,9 @@ urlpatterns = [
     path("", include("incidents.public.urls")),
     path("", include("people.public.urls")),
 ]
+
+# JSON for the API's errors, HTML for the pages' (cabar_tracker/errors.py).
+handler400 = "cabar_tracker.errors.bad_request"
+handler403 = "cabar_tracker.errors.permission_denied"
+handler404 = "cabar_tracker.errors.page_not_found"
+handler500 = "cabar_tracker.errors.server_error"

@@ -33,6 +33,7 @@ from __future__ import annotations
 import csv
 import datetime
 import re
+import unicodedata
 from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -279,6 +280,13 @@ class _Importer:
 
     def import_row(self, number: int, cells: dict[str, str]) -> None:
         self.number, self.cells, self.row_failed = number, cells, False
+        for column, value in cells.items():
+            # A NUL byte is refused by PostgreSQL (a 500) and stored raw by SQLite; other
+            # control characters (but tabs and line breaks in a text) are no text either.
+            if any(unicodedata.category(char) == "Cc" and char not in "\t\n\r" for char in value):
+                self._error(column, _("The cell holds a control character (such as a NUL byte)."))
+        if self.row_failed:
+            raise _RowFailed
         values = self._parse_detention_values()
         allegation_kinds = self._parse_allegations()
         source_urls = self._parse_source_urls()

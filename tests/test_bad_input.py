@@ -137,3 +137,46 @@ def test_the_case_list_survives_an_implausible_stored_date(client, outlier):
     assert [note.precision for note in chart.coarse] == ["outside"]
     assert "Far outside the other dates" in response.content.decode()
     assert len(response.content) < 500_000
+
+
+def test_the_importer_refuses_a_nul_byte_in_a_cell_naming_it(db):
+    LocationFactory(slug="shymkent")
+    rows = [new_case_row(person_name="Nul\x00Byte")]
+    report = import_detentions(lines=io.StringIO(csv_text(rows)))
+    assert not report.ok
+    assert [error.column for error in report.errors] == ["person_name"]
+    assert not Incident.objects.exists()
+
+
+# --- every API error is JSON ----------------------------------------------------------------
+
+
+def test_an_api_server_error_is_json(client, monkeypatch):
+    from incidents.api import views
+
+    def broken(self):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views.IncidentViewSet, "visible_queryset", broken)
+    client.raise_request_exception = False
+    response = client.get(f"{API}/incidents/")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert "boom" not in response.content.decode()
+
+
+def test_an_api_body_too_large_is_a_json_413(editor_api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = editor_api.post(
+        f"{API}/sources/",
+        data='{"title": "' + "x" * 5000 + '"}',
+        content_type="application/json",
+    )
+    assert response.status_code == 413, response.content
+    assert response["Content-Type"] == "application/json"
+
+
+def test_an_unknown_api_path_is_a_json_404(client, db):
+    response = client.get(f"{API}/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"

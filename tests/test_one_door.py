@@ -331,3 +331,8 @@ def test_the_private_areas_are_not_stored_even_for_anonymous_visitors(client, db
 def test_public_pages_for_anonymous_readers_stay_cacheable(client, db):
     incident = IncidentFactory()
     assert "no-store" not in client.get(incident.get_absolute_url()).get("Cache-Control", "")
+
+
+def test_every_response_carries_a_permissions_policy(client, db):
+    policy = client.get("/")["Permissions-Policy"]
+    assert "camera=()" in policy and "geolocation=()" in policy

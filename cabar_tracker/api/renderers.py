@@ -14,15 +14,11 @@ Point from the view's `geojson_point(item)`, or null; properties are the item's 
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
-# A cell starting with one of these is a formula to a spreadsheet ("CSV injection"); such
-# text values get a leading apostrophe, which spreadsheets hide. Numbers are left alone.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from cabar_tracker.spreadsheet import cell, line_writer
 
 
 def flatten(item: dict, prefix: str = "") -> dict[str, Any]:
@@ -48,16 +44,6 @@ def _list_cell(element) -> str:
     return "" if element is None else str(element)
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return str(value)
-
-
 def _items(data) -> list[dict]:
     if isinstance(data, dict) and isinstance(data.get("results"), list):
         return data["results"]
@@ -79,16 +65,15 @@ class CSVRenderer(BaseRenderer):
         request = renderer_context.get("request")
         rows = [flatten(item) for item in _items(data)]
         columns = view.get_csv_columns(request) if view is not None else sorted(rows[0])
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(columns)
+        writer = line_writer()
+        lines = [writer.writerow(columns)]
         for row in rows:
-            writer.writerow([_cell(row.get(column)) for column in columns])
+            lines.append(writer.writerow([cell(row.get(column)) for column in columns]))
         response = renderer_context.get("response")
         if response is not None and view is not None:
             name = getattr(view, "basename", None) or "export"
             response["Content-Disposition"] = f'inline; filename="{name}.csv"'
-        return out.getvalue().encode(self.charset)
+        return "".join(lines).encode(self.charset)
 
 
 def point_geometry(point: tuple[float, float] | None) -> dict | None:

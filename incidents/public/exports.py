@@ -17,7 +17,6 @@ staff-only note, for anyone.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import json
 from collections.abc import Iterable, Iterator
@@ -25,6 +24,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from cabar_tracker.spreadsheet import cell, line_writer
 from incidents.columns import (
     DETENTION_COLUMNS,
     DETENTION_ROW_COLUMNS,
@@ -102,20 +102,7 @@ def _record(columns: list[Column], row, context: ExportContext) -> dict[str, Val
 
 
 def _csv_cell(column: Column, value: Value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return column.separator.join(value)
-    return str(value)
-
-
-class _Echo:
-    """A file-like object whose write() returns the line, so csv.writer can feed a stream."""
-
-    def write(self, value: str) -> str:
-        return value
+    return cell(value, separator=column.separator)
 
 
 # Lines are sent in blocks of about this many characters: a write to the socket per line
@@ -138,7 +125,7 @@ def in_blocks(lines: Iterable[str], size: int = BLOCK_SIZE) -> Iterator[str]:
 
 
 def _csv_lines(columns: list[Column], rows: Iterable[Any], context: ExportContext) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = line_writer()
     yield writer.writerow([column.name for column in columns])
     for record in rows:
         yield writer.writerow(
@@ -161,7 +148,7 @@ def _detention_rows(queryset: QuerySet[Incident]) -> Iterator[tuple[Incident, De
 def detentions_csv(incidents: QuerySet[Incident], context: ExportContext) -> Iterator[str]:
     """One row per detention the reader may see, with its incident's key columns."""
     queryset = export_queryset(incidents, context, with_detentions=True)
-    writer = csv.writer(_Echo())
+    writer = line_writer()
     yield writer.writerow([column.name for column in DETENTION_ROW_COLUMNS])
     for incident, detention in _detention_rows(queryset):
         cells = [_csv_cell(c, c.value(incident, context)) for c in INCIDENT_KEY_COLUMNS]

@@ -536,3 +536,18 @@ def test_lines_are_sent_in_blocks_that_keep_every_character(db):
     assert all(len(block) >= 100 for block in blocks[:-1])
     assert len(blocks) < len(lines) / 5
     assert list(exports.in_blocks([])) == []
+
+
+@pytest.mark.parametrize("path", ["/incidents/export.csv", "/incidents/detentions.csv"])
+def test_page_exports_neutralize_formula_cells(client, path):
+    from tests.factories import DetentionFactory, IncidentFactory, PersonFactory
+
+    incident = IncidentFactory(title='=HYPERLINK("http://evil.example","click")')
+    DetentionFactory(incident=incident, person=PersonFactory(name="+Formula Name"))
+
+    body = b"".join(client.get(path).streaming_content).decode()
+
+    assert "'=HYPERLINK" in body
+    assert "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body
+    if "detentions" in path:
+        assert "'+Formula Name" in body
