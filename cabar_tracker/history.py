@@ -108,6 +108,11 @@ class HistoryRecordingQuerySet(models.QuerySet):
         double the cost of loading a million rows. Nor are bulk-write watchers told: such a
         load rebuilds what they keep once, at its end."""
         history = _history_manager(self.model) if record_history else None
+        objs = list(objs)
+        for obj in objs:
+            # What save() derives from the dates (representative days, the latest date).
+            if hasattr(obj, "normalize_dates"):
+                obj.normalize_dates()
         with transaction.atomic(using=self.db):
             created = super().bulk_create(objs, *args, **kwargs)
             if history is not None and created and all(obj.pk for obj in created):

@@ -109,17 +109,24 @@ class IncidentFilter(django_filters.FilterSet):
             "Words in the title, summary or description, or a person's name in any script."
         ),
     )
+    # An incident is in a date range when its span overlaps it: it may have begun by the
+    # range's end (start_date, its earliest day) and lasted to its start (latest_date, the
+    # last day its end or start may be). "January 2022 – 10 January 2022" is found from 5
+    # January; an incident known to the month by any day of that month.
     date_after = django_filters.DateFilter(
-        field_name="start_date",
+        field_name="latest_date",
         lookup_expr="gte",
         label=_("From"),
-        help_text=_("Incidents on or after this date (YYYY-MM-DD)."),
+        help_text=_(
+            "Incidents that may have taken place on or after this date (YYYY-MM-DD): their "
+            "end, or their start when they have no end, is not before it, at its precision."
+        ),
     )
     date_before = django_filters.DateFilter(
         field_name="start_date",
         lookup_expr="lte",
         label=_("Until"),
-        help_text=_("Incidents on or before this date (YYYY-MM-DD)."),
+        help_text=_("Incidents that began on or before this date (YYYY-MM-DD)."),
     )
     situation = django_filters.ModelMultipleChoiceFilter(
         distinct=False,

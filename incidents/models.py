@@ -254,6 +254,8 @@ class IncidentQuerySet(PublishableQuerySet):
 class Incident(PartialDateSpan, PublishableModel):
     """One event of detention or abuse at a place and time."""
 
+    span_latest_field = "latest_date"
+
     title = models.CharField(_("title"), max_length=250)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=24, choices=IncidentKind.choices)
@@ -276,6 +278,13 @@ class Incident(PartialDateSpan, PublishableModel):
     start_date_precision = precision_field(_("date precision"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
     end_date_precision = precision_field(_("end date precision"))
+    # The last day the incident may have lasted to: the end's last possible day, or the
+    # start's when there is no end ("January 2022" → 31 January 2022). Set on every save
+    # (PartialDateSpan); a date filter compares a range with start_date…latest_date, so an
+    # incident known to the month is found by any day of that month.
+    latest_date = models.DateField(
+        _("latest possible date"), null=True, editable=False, db_index=True
+    )
     summary = models.TextField(_("summary"), blank=True)
     description = models.TextField(_("description"), blank=True)
     reported_detained_count = models.PositiveIntegerField(

@@ -242,6 +242,9 @@ class PartialDateSpan(PartialDated):
     span_start_field = "start_date"
     span_end_field = "end_date"
     span_end_before_start_message = END_BEFORE_START
+    # A field that stores the span's last possible day (see `latest_of_span`), if the model
+    # has one.
+    span_latest_field = ""
 
     def date_fields(self) -> tuple[str, ...]:
         return (self.span_start_field, self.span_end_field)
@@ -249,6 +252,16 @@ class PartialDateSpan(PartialDated):
     def normalize_dates(self) -> None:
         normalize_pair(self, self.span_start_field)
         normalize_pair(self, self.span_end_field, not_before=getattr(self, self.span_start_field))
+        if self.span_latest_field:
+            setattr(self, self.span_latest_field, self.latest_of_span())
+
+    def latest_of_span(self) -> datetime.date | None:
+        """The last day the span may reach: its end's last possible day, else its start's."""
+        for name in (self.span_end_field, self.span_start_field):
+            partial = PartialDate.of(getattr(self, name), getattr(self, f"{name}_precision"))
+            if partial is not None:
+                return partial.latest
+        return None
 
     def clean(self):
         super().clean()

@@ -241,9 +241,8 @@ ANSWERED = [
     "place=kazakhstan",
     "situation=unrest",
     "situation=unrest&situation=border",
-    "date_after=2022-01-01",
     "date_before=2022-12-31",
-    "date_after=2021-01-01&date_before=2022-12-31&place=kazakhstan&kind=detention",
+    "date_before=2022-12-31&place=kazakhstan&kind=detention",
     "ordering=date&place=kyrgyzstan",
 ]
 
@@ -277,6 +276,9 @@ def test_the_counts_give_the_live_numbers(varied_cases, query):
         "outcome=released",
         "allegation=torture",
         "date_after=2022-01-15",
+        # An incident begun in one year may reach into the next: counts keyed by the start
+        # year cannot answer "from", even from 1 January.
+        "date_after=2022-01-01",
         "date_before=2022-06-30",
         "updated_since=2020-01-01T00:00:00Z",
         "slug=detention-1",
