@@ -214,7 +214,27 @@ class RecordViewSet(
 
     # --- actions ----------------------------------------------------------------------------
 
+    def known_parameters(self) -> set[str]:
+        """The query parameters a list understands: its filters, paging and the format."""
+        paginator = self.paginator
+        known = {"format", paginator.cursor_query_param, paginator.page_size_query_param}
+        known.add(paginator.count_query_param)
+        if self.filterset_class is not None:
+            known |= set(self.filterset_class.base_filters)
+        return known
+
+    def refuse_unknown_parameters(self, request) -> None:
+        """A misspelt filter (`?palce=almaty`) would otherwise be ignored and the whole list
+        answered as if filtered: a silently wrong answer. Refuse it, naming it."""
+        unknown = sorted(set(request.query_params) - self.known_parameters())
+        if unknown:
+            known = ", ".join(sorted(self.known_parameters()))
+            raise serializers.ValidationError(
+                {name: [f"Unknown parameter. This list takes: {known}."] for name in unknown}
+            )
+
     def list(self, request, *args, **kwargs) -> Response:
+        self.refuse_unknown_parameters(request)
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         self.prepare(page, detail=False)

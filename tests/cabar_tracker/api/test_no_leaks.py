@@ -124,7 +124,10 @@ def test_no_anonymous_answer_leaks_anything(api, world):
             # The browsable API ("api", HTML) echoes the address asked for, searches included.
             for query in [{}, {"count": "true"}, *(searches if fmt != "api" else [])]:
                 response = api.get(f"{API}/{resource}/", {"format": fmt, **query})
-                assert response.status_code == 200, (resource, fmt, query)
+                if response.status_code == 400:  # a list without text search refuses `q`
+                    assert set(response.json()) <= set(query), (resource, fmt, query)
+                else:
+                    assert response.status_code == 200, (resource, fmt, query)
                 assert_clean(response, f"{resource} list as {fmt} {query}")
                 fetched += 1
             for pk in detail_ids:

@@ -267,3 +267,16 @@ def test_it_takes_any_valid_utc_offset_and_refuses_an_impossible_time(api):
     assert far_offset == [incident.pk]
     assert response.status_code == 400
     assert "updated_since" in response.json()
+
+
+def test_an_unknown_parameter_is_a_400_naming_it(api):
+    response = api.get("/api/v1/incidents/", {"palce": "almaty"})
+    assert response.status_code == 400
+    body = response.json()
+    assert list(body) == ["palce"]
+    assert "place" in body["palce"][0]
+
+
+def test_paging_and_format_parameters_are_known(api):
+    response = api.get("/api/v1/incidents/", {"page_size": 5, "format": "json", "count": "true"})
+    assert response.status_code == 200, response.content
