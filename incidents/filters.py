@@ -428,7 +428,14 @@ class DetentionFilter(django_filters.FilterSet):
         label=_("Detained until"),
         help_text=_("Detained on or before this date (YYYY-MM-DD)."),
     )
-    updated_since = updated_since_filter()
+    updated_since = UtcIsoDateTimeFilter(
+        method="filter_updated_since",
+        label=_("Updated since"),
+        help_text=_(
+            "ISO 8601 date and time; detentions changed since then, or whose incident or "
+            "person changed (a detention shows again when its incident is published again)."
+        ),
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("detained_on", "detained"), ("updated_at", "updated")),
         field_labels={"detained_on": _("Date detained"), "updated_at": _("Last update")},
@@ -438,6 +445,16 @@ class DetentionFilter(django_filters.FilterSet):
     class Meta:
         model = Detention
         fields = []
+
+    def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        # A detention is public only with its incident and its person: when either comes
+        # back (published again, restored), the detention is back on the site though its
+        # own row did not change, and a mirror must fetch it again.
+        return queryset.filter(
+            Q(updated_at__gte=value)
+            | Q(incident__updated_at__gte=value)
+            | Q(person__updated_at__gte=value)
+        )
 
     def filter_allegation(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         if not value:

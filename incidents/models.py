@@ -549,6 +549,13 @@ class Detention(PartialDateSpan, PublishableModel):
     def get_absolute_url(self) -> str:
         return f"{self.incident.get_absolute_url()}#detention-{self.pk}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # The case's page shows its detentions: a change to one is a change to the case
+        # ("last updated", which citations quote; the API's updated_since and ETag). A
+        # plain update: the incident's own history records nothing new.
+        Incident._base_manager.filter(pk=self.incident_id).update(updated_at=self.updated_at)
+
     def reviewer_only_changes(self, stored: dict | None) -> list[str]:
         changes = super().reviewer_only_changes(stored)
         # A published detention moved to another case appears there at once.

@@ -100,3 +100,34 @@ def test_it_does_not_list_a_detention_whose_case_was_never_public(api):
     assert ("detention", detention.pk) not in ids
     assert ("detention", other.pk) not in ids
     assert ("incident", other.incident.pk) in ids
+
+
+def test_a_detention_back_with_its_incident_is_in_updated_since(api, reviewer):
+    from incidents import workflow
+
+    detention = DetentionFactory()
+    incident = detention.incident
+    workflow.unpublish(record=incident, user=reviewer)
+    Detention = type(detention)
+    Detention._base_manager.filter(pk=detention.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    since = timezone.now() - datetime.timedelta(minutes=1)
+    incident.refresh_from_db()
+    incident.publication_state = PublicationState.PUBLISHED  # published again
+    incident._history_user = reviewer
+    incident.save()
+
+    response = api.get(f"{API}/detentions/", {"updated_since": since.isoformat()})
+
+    assert response.status_code == 200
+    assert detention.pk in [item["id"] for item in response.json()["results"]]
+
+
+def test_a_detention_edit_moves_its_case_last_updated(db):
+    detention = DetentionFactory()
+    before = type(detention.incident).objects.get(pk=detention.incident_id).updated_at
+    detention.details = "More"
+    detention.save()
+    after = type(detention.incident).objects.get(pk=detention.incident_id).updated_at
+    assert after > before
