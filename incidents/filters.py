@@ -479,6 +479,8 @@ class LocationFilter(django_filters.FilterSet):
         help_text=_("Slug of a place: that place and every place inside it."),
     )
 
+    updated_since = updated_since_filter()
+
     class Meta:
         model = Location
         fields = []

@@ -135,6 +135,8 @@ class Location(VersionedModel):
     path = models.CharField(
         _("tree path"), max_length=255, editable=False, blank=True, db_index=True
     )
+    # For a mirror's `updated_since` (places are not publishable, but they change).
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     objects = LocationQuerySet.as_manager()
 

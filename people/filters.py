@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from incidents.filters import slug_filter, updated_since_filter
+from incidents.filters import UtcIsoDateTimeFilter, slug_filter, updated_since_filter
 from people.models import Organization, OrganizationKind, Person, Position
 
 
@@ -94,6 +94,18 @@ class PositionFilter(django_filters.FilterSet):
         help_text=_("Slug of the organization."),
     )
 
+    updated_since = UtcIsoDateTimeFilter(
+        method="filter_updated_since",
+        label=_("Updated since"),
+        help_text=_(
+            "ISO 8601 date and time; posts changed since then, or whose holder changed (a "
+            "post is public only with its holder's record)."
+        ),
+    )
+
     class Meta:
         model = Position
         fields = []
+
+    def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(Q(updated_at__gte=value) | Q(person__updated_at__gte=value))

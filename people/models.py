@@ -395,6 +395,8 @@ class Position(VersionedModel):
     sources = models.ManyToManyField(
         "incidents.Source", related_name="positions", blank=True, verbose_name=_("sources")
     )
+    # For a mirror's `updated_since`.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     objects = HistoryRecordingQuerySet.as_manager()
     history = TrackedHistory(m2m_fields=[sources])

@@ -280,3 +280,28 @@ def test_an_unknown_parameter_is_a_400_naming_it(api):
 def test_paging_and_format_parameters_are_known(api):
     response = api.get("/api/v1/incidents/", {"page_size": 5, "format": "json", "count": "true"})
     assert response.status_code == 200, response.content
+
+
+def test_places_and_posts_take_updated_since(api):
+    import datetime
+
+    from django.utils import timezone
+
+    from incidents.models import Location
+    from people.models import Position
+    from tests.factories import LocationFactory, PositionFactory
+
+    LocationFactory()
+    old_post = PositionFactory()
+    long_ago = timezone.now() - datetime.timedelta(days=3)
+    Location.objects.update(updated_at=long_ago)  # the place and the country it is in
+    Position.objects.filter(pk=old_post.pk).update(updated_at=long_ago)
+    type(old_post.person).objects.filter(pk=old_post.person_id).update(updated_at=long_ago)
+    since = (timezone.now() - datetime.timedelta(minutes=1)).isoformat()
+    new_place, new_post = LocationFactory(parent=None), PositionFactory()
+
+    places = api.get("/api/v1/locations/", {"updated_since": since}).json()["results"]
+    posts = api.get("/api/v1/positions/", {"updated_since": since}).json()["results"]
+
+    assert [place["id"] for place in places] == [new_place.pk]
+    assert [post["id"] for post in posts] == [new_post.pk]
