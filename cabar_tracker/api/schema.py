@@ -67,6 +67,14 @@ def geojson_feature(properties: dict) -> dict:
 
 
 class ApiAutoSchema(AutoSchema):
+    def get_auth(self):
+        """Reads need no token (anonymous readers see what is published), so a generated
+        client must not demand one: `{}` in a read's security says "or none"."""
+        auths = super().get_auth()
+        if self.method in {"GET", "HEAD", "OPTIONS"} and {} not in auths:
+            auths.append({})
+        return auths
+
     def _is_write(self) -> bool:
         return self.method in WRITE_METHODS and hasattr(self.view, "detail_serializer_class")
 

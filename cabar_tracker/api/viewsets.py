@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -296,7 +296,13 @@ class RecordViewSet(
         response = super().finalize_response(request, response, *args, **kwargs)
         # Staff and the public get different bodies from the same URL.
         patch_vary_headers(response, ["Accept", "Authorization"])
-        if request.user.is_authenticated:
+        # An error raised before authentication ran (an unknown ?format=) must not
+        # authenticate now: a refused Authorization header would raise again, here.
+        try:
+            authenticated = request.user.is_authenticated
+        except APIException:
+            authenticated = True  # it named someone: keep the response private
+        if authenticated:
             patch_cache_control(response, private=True)
         return response
 

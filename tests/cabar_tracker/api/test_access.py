@@ -342,3 +342,37 @@ def test_every_api_view_declares_its_permission_classes():
         assert declared, f"{view_class.__name__} relies on the default permission classes"
         checked += 1
     assert checked >= 9 * 2 + 3
+
+
+def test_a_bearer_token_reads_as_its_user(db):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from tests.factories import IncidentFactory, StaffUserFactory
+
+    draft = IncidentFactory(publication_state="draft")
+    staff = StaffUserFactory(username="bearer-user")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=staff).key}")
+    response = client.get(f"/api/v1/incidents/{draft.pk}/")
+    assert response.status_code == 200
+
+
+def test_an_unknown_authorization_scheme_is_a_401_not_anonymous(db):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz")
+    response = client.get("/api/v1/incidents/")
+    assert response.status_code == 401
+    assert "Token" in response.json()["detail"]
+
+
+def test_the_schema_says_reads_need_no_token(client, db):
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/v1/schema/").content)
+    read = schema["paths"]["/api/v1/incidents/"]["get"]
+    write = schema["paths"]["/api/v1/incidents/"]["post"]
+    assert {} in read["security"]
+    assert {} not in write["security"]
