@@ -88,7 +88,6 @@ class PublicCounts:
     situation_ids: tuple[int, ...] = ()
     kinds: tuple[str, ...] = ()
     place_path: str | None = None
-    first_year: int | None = None
     last_year: int | None = None
 
     def rows(self, dimension: str, *, leave_out: str | None = None) -> QuerySet:
@@ -100,11 +99,9 @@ class PublicCounts:
         if self.place_path is not None and leave_out != "place":
             inside = Location.objects.filter(path__startswith=self.place_path).values("pk")
             rows = rows.filter(location_id__in=inside)
-        if self.first_year is not None or self.last_year is not None:
+        if self.last_year is not None:
             # A date filter leaves out undated incidents (year 0), as the filter does.
-            rows = rows.filter(year__gte=max(self.first_year or 1, 1))
-            if self.last_year is not None:
-                rows = rows.filter(year__lte=self.last_year)
+            rows = rows.filter(year__gte=1, year__lte=self.last_year)
         return rows
 
     def summary(self) -> Summary:
@@ -145,7 +142,7 @@ class PublicCounts:
                 year, month = value.split("-")
                 day, precision = datetime.date(int(year), int(month), 1), DatePrecision.MONTH
             rows.append(DateRow(day, precision, people or 0, incidents))
-        if self.first_year is None and self.last_year is None:
+        if self.last_year is None:
             undated = self.rows(CountDimension.TOTAL).filter(year=0)
             totals = undated.aggregate(people=Sum("people_detained"), n=Sum("incidents"))
             if totals["n"]:

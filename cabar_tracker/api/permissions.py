@@ -19,7 +19,7 @@ from __future__ import annotations
 from django.db import models
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from cabar_tracker.publishing import PUBLISH_PERMISSION, can_see_unpublished
+from cabar_tracker.publishing import can_see_unpublished, may_publish
 
 # The reviewers' permission (cabar_tracker/roles.py).
 
@@ -47,7 +47,7 @@ class RecordAccess(BasePermission):
 
     @staticmethod
     def may_publish(user) -> bool:
-        return can_see_unpublished(user) and user.has_perm(PUBLISH_PERMISSION)
+        return can_see_unpublished(user) and may_publish(user)
 
     @classmethod
     def may_change_publication(cls, user, *, was_published: bool, will_be_published: bool) -> bool:

@@ -226,9 +226,10 @@ class RecordViewSet(
     def refuse_unknown_parameters(self, request) -> None:
         """A misspelt filter (`?palce=almaty`) would otherwise be ignored and the whole list
         answered as if filtered: a silently wrong answer. Refuse it, naming it."""
-        unknown = sorted(set(request.query_params) - self.known_parameters())
+        known_parameters = self.known_parameters()
+        unknown = sorted(set(request.query_params) - known_parameters)
         if unknown:
-            known = ", ".join(sorted(self.known_parameters()))
+            known = ", ".join(sorted(known_parameters))
             raise serializers.ValidationError(
                 {name: [f"Unknown parameter. This list takes: {known}."] for name in unknown}
             )

@@ -101,7 +101,7 @@ class RecordWriteSerializer(serializers.ModelSerializer):
             try:
                 record.check_reviewer_only_changes(getattr(request, "user", None))
             except ReviewerOnlyChange as refusal:
-                raise PermissionDenied({"detail": str(refusal)}) from None
+                raise PermissionDenied(str(refusal)) from None
 
     def _errors_by_field(self, error: DjangoValidationError) -> dict:
         """The model's errors under the API's field names (`web_url` for a source's `url`;

@@ -39,9 +39,9 @@ def person_name(context, person, link: bool = True) -> str:
     as "A person not yet published" (`Person.name_for`), both without a link.
     """
     user = context["request"].user
-    if not name_shown_to(person, user):
-        return person.name_for(user)
     name = person.name_for(user)
+    if not name_shown_to(person, user):
+        return name
     if link and shown_to(person, user):
         name = format_html('<a href="{}">{}</a>', person.get_absolute_url(), name)
     if person.identity_withheld:
