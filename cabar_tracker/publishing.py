@@ -7,8 +7,12 @@ records and the rule must be one rule: pages, the API and exports all call `publ
 
 from __future__ import annotations
 
+import datetime
+import decimal
+
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models.signals import m2m_changed
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -81,6 +85,168 @@ def name_shown_to(person, user) -> bool:
     return shown_to(person, user) and not person.identity_withheld
 
 
+# --- public records change only through review ----------------------------------------------
+
+# What a revision never carries: bookkeeping the save sets, and the publication state and
+# archiving, which change only through the workflow (incidents.workflow).
+NOT_CONTENT = frozenset(
+    {"version", "created_at", "updated_at", "published_at", "publication_state", "archived_at"}
+)
+
+
+def content_fields(model) -> list[models.Field]:
+    """The fields an edit can change: concrete, editable, not the key, not bookkeeping."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.editable and not field.primary_key and field.name not in NOT_CONTENT
+    ]
+
+
+def link_fields(model) -> list[models.ManyToManyField]:
+    return list(model._meta.many_to_many)
+
+
+def _json_value(field: models.Field, record: models.Model):
+    """A field's value as JSON stores it (and `loaded_value` reads it back)."""
+    value = getattr(record, field.attname)
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | float):
+        return str(value)
+    if hasattr(value, "code"):  # a django-countries Country
+        return value.code or ""
+    return str(value)
+
+
+def loaded_value(field: models.Field, value):
+    """The stored-JSON value of a field as the model holds it."""
+    if value is None:
+        return None
+    return field.to_python(value)
+
+
+def content_of(record: models.Model, *, links: dict | None = None) -> dict:
+    """What a record says, as JSON: `{"fields": {attname: value}, "links": {name: [ids]}}`.
+
+    `links` gives the many-to-many links (an unsaved record has none stored); without it
+    they are read from the database, one query per link field."""
+    fields = {field.attname: _json_value(field, record) for field in content_fields(record)}
+    if links is None:
+        links = {}
+        if record.pk is not None:
+            for field in link_fields(type(record)):
+                links[field.name] = getattr(record, field.name).values_list("pk", flat=True)
+    return {
+        "fields": fields,
+        "links": {name: sorted(int(pk) for pk in ids) for name, ids in links.items()},
+    }
+
+
+class ChangeNeedsReview(PermissionDenied):
+    """A user who may not publish tried to change a public record directly. Their change is
+    proposed for review instead (incidents.revisions); a path that writes the live row
+    without going through it is refused here rather than reaching the public."""
+
+    def __init__(self, record: models.Model):
+        self.record = record
+        super().__init__(
+            gettext(
+                "%(record)s is public: a change to it waits for a reviewer and cannot be "
+                "saved directly."
+            )
+            % {"record": record._meta.verbose_name}
+        )
+
+
+class ReviewedModel(VersionedModel):
+    """A record the public may see, whose changes by an editor wait for a reviewer.
+
+    `is_public_record()` says whether the stored row is public now (a published record; a
+    name variant of a published person; a place, which is always public). While it is,
+    `save()`, `delete()` and the many-to-many links refuse a change by a user who may not
+    publish: the doors propose such a change as a revision (incidents.revisions), and one
+    that does not is stopped here instead of changing what the public sees. The operator's
+    shell and commands run as nobody and are not stopped (`acting_user`)."""
+
+    class Meta(VersionedModel.Meta):
+        abstract = True
+
+    # Whether adding one is a change to a public record: a name variant of a published
+    # person is (it shows on the person's page at once); a new place or a new incident is
+    # not (a new incident starts as a draft; places are left to their own rule).
+    review_creation = False
+
+    def is_public_record(self) -> bool:
+        return True
+
+    def stored_public_record(self):
+        """The stored row, if the public can see it now; else None."""
+        if self.pk is None or self._state.adding:
+            return None
+        stored = type(self)._base_manager.filter(pk=self.pk).first()
+        if stored is None or not stored.is_public_record():
+            return None
+        return stored
+
+    def check_public_change(self, user) -> None:
+        if user is None or may_publish(user):
+            return
+        if self._state.adding:
+            if self.review_creation and self.is_public_record():
+                raise ChangeNeedsReview(self)
+            return
+        stored = self.stored_public_record()
+        if stored is not None and content_of(self, links={}) != content_of(stored, links={}):
+            raise ChangeNeedsReview(self)
+
+    def save(self, *args, **kwargs):
+        self.check_public_change(acting_user(self))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        user = acting_user(self)
+        if user is not None and not may_publish(user) and self.stored_public_record():
+            raise ChangeNeedsReview(self)
+        return super().delete(*args, **kwargs)
+
+
+def _refuse_public_link_change(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """Links (sources, the people a statement is about) of a public record change only
+    through review, from either side of the link."""
+    if action not in {"pre_add", "pre_remove", "pre_clear"}:
+        return
+    user = acting_user(instance)
+    if user is None or may_publish(user):
+        return
+    if not reverse:
+        records = [instance] if isinstance(instance, ReviewedModel) else []
+    elif issubclass(model, ReviewedModel):
+        if pk_set is None:  # a reverse clear: every record linked now
+            field = next(f for f in model._meta.many_to_many if f.remote_field.through is sender)
+            pk_set = set(
+                model._base_manager.filter(**{field.name: instance}).values_list("pk", flat=True)
+            )
+        records = list(model._base_manager.filter(pk__in=pk_set or ()))
+    else:
+        records = []
+    for record in records:
+        if record.stored_public_record() is not None:
+            raise ChangeNeedsReview(record)
+
+
+def guard_public_links(model) -> None:
+    """Connect the link guard to every many-to-many table of `model` (apps' ready())."""
+    for field in model._meta.many_to_many:
+        m2m_changed.connect(
+            _refuse_public_link_change,
+            sender=field.remote_field.through,
+            dispatch_uid=f"public-links-{field.remote_field.through._meta.label}",
+        )
+
+
 class PublishableQuerySet(HistoryRecordingQuerySet):
     def not_archived(self):
         return self.filter(archived_at__isnull=True)
@@ -95,7 +261,7 @@ class PublishableQuerySet(HistoryRecordingQuerySet):
         return self.published()
 
 
-class PublishableModel(VersionedModel):
+class PublishableModel(ReviewedModel):
     """Publication state, archiving (records are never deleted), version and timestamps."""
 
     publication_state = models.CharField(
@@ -117,8 +283,11 @@ class PublishableModel(VersionedModel):
 
     objects = PublishableQuerySet.as_manager()
 
-    class Meta(VersionedModel.Meta):
+    class Meta(ReviewedModel.Meta):
         abstract = True
+
+    def is_public_record(self) -> bool:
+        return self.is_published
 
     # Fields besides the publication state and archiving whose change only a reviewer may
     # make (see `reviewer_only_changes`); each subclass adds its own.

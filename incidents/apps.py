@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 
 
 class IncidentsConfig(AppConfig):
@@ -6,6 +6,11 @@ class IncidentsConfig(AppConfig):
     name = "incidents"
 
     def ready(self):
+        from cabar_tracker.publishing import ReviewedModel, guard_public_links
         from incidents import public_counts
 
         public_counts.connect()
+        # The links of a public record (of either app) change only through review.
+        for model in apps.get_models():
+            if issubclass(model, ReviewedModel):
+                guard_public_links(model)

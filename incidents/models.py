@@ -11,7 +11,10 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Prefetch, Q
@@ -25,6 +28,7 @@ from cabar_tracker.publishing import (
     PublicationState,
     PublishableModel,
     PublishableQuerySet,
+    ReviewedModel,
     can_see_unpublished,
 )
 from incidents.partial_dates import (
@@ -101,7 +105,7 @@ class LocationQuerySet(HistoryRecordingQuerySet):
         return self.filter(path__startswith=location.path)
 
 
-class Location(VersionedModel):
+class Location(ReviewedModel):
     """A place in a tree: country > region > city > site (checkpoint, police station…).
 
     `path` holds the ids from the root ("/3/17/42/") so "this place and everything inside it"
@@ -596,7 +600,7 @@ class AllegationKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Allegation(VersionedModel):
+class Allegation(ReviewedModel):
     """What was alleged about a detention, and who alleged it."""
 
     detention = models.ForeignKey(
@@ -643,6 +647,11 @@ class Allegation(VersionedModel):
         verbose_name = _("allegation")
         verbose_name_plural = _("allegations")
 
+    review_creation = True
+
+    def is_public_record(self) -> bool:
+        return Detention.objects.filter(pk=self.detention_id).published().exists()
+
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.detention.person}"
 
@@ -665,7 +674,7 @@ class IncidentEventQuerySet(HistoryRecordingQuerySet):
         return self.filter(incident__in=Incident.objects.visible_to(user))
 
 
-class IncidentEvent(PartialDated, VersionedModel):
+class IncidentEvent(PartialDated, ReviewedModel):
     """A dated event of an incident that is neither a detention, a release nor a statement
     (a broadcast, a protest, a handover); the case timeline merges all of them."""
 
@@ -702,6 +711,11 @@ class IncidentEvent(PartialDated, VersionedModel):
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline events")
         constraints = [precision_constraint("incidentevent", "occurred_on")]
+
+    review_creation = True
+
+    def is_public_record(self) -> bool:
+        return Incident.objects.filter(pk=self.incident_id).published().exists()
 
     def __str__(self) -> str:
         return self.title
@@ -1088,3 +1102,136 @@ class PublicIncidentCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.location_id}/{self.year} {self.dimension}={self.value}"
+
+
+# --- proposed changes to public records --------------------------------------------------------
+
+
+class RevisionAction(models.TextChoices):
+    CHANGE = "change", _("Change")
+    CREATE = "create", _("Addition")
+    DELETE = "delete", _("Removal")
+
+
+class RevisionStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for review")
+    PUBLISHED = "published", _("Published")
+    RETURNED = "returned", _("Returned to its author")
+    SUPERSEDED = "superseded", _("Replaced by a later proposal")
+
+
+class RevisionQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=RevisionStatus.PENDING)
+
+    def of(self, record: models.Model):
+        # By the content type's natural key, joined: no separate (cached, so sometimes
+        # counted, sometimes not) content type query.
+        return self.filter(**self.keys(record, "content_type", "object_id"))
+
+    @staticmethod
+    def keys(record: models.Model, type_field: str, id_field: str) -> dict:
+        return {
+            f"{type_field}__app_label": record._meta.app_label,
+            f"{type_field}__model": record._meta.model_name,
+            id_field: record.pk,
+        }
+
+    def about(self, record: models.Model):
+        """Proposals for the record itself and for its rows (a person's name variants)."""
+        return self.filter(
+            Q(**self.keys(record, "content_type", "object_id"))
+            | Q(**self.keys(record, "parent_content_type", "parent_id"))
+        )
+
+
+class Revision(models.Model):
+    """A change to a public record proposed by someone who may not publish, held here while
+    the live row stays as the public sees it (incidents.revisions). After Wagtail's
+    revisions: one row per proposal, with the content proposed and the content it was based
+    on, so publishing applies only what the proposal changed."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    # The record changed or removed; for an addition, none until it is published.
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    record = GenericForeignKey("content_type", "object_id")
+    action = models.CharField(
+        _("action"), max_length=8, choices=RevisionAction.choices, default=RevisionAction.CHANGE
+    )
+    # The record whose page shows this one (a person for a name variant), for the queue.
+    parent_content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    parent_id = models.PositiveBigIntegerField(null=True, blank=True)
+    parent = GenericForeignKey("parent_content_type", "parent_id")
+    base_version = models.PositiveIntegerField(_("based on version"), null=True, blank=True)
+    # publishing.content_of() of the live record when proposed, and of the proposal.
+    base = models.JSONField(_("public content"), default=dict, encoder=DjangoJSONEncoder)
+    proposed = models.JSONField(_("proposed content"), default=dict, encoder=DjangoJSONEncoder)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=RevisionStatus.choices,
+        default=RevisionStatus.PENDING,
+        db_index=True,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="proposed_revisions",
+        verbose_name=_("proposed by"),
+    )
+    created_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    note = models.TextField(_("note to the reviewer"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_revisions",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.TextField(_("reviewer's note"), blank=True)
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("proposed change")
+        verbose_name_plural = _("proposed changes")
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "status"], name="revision_record_idx")
+        ]
+        constraints = [
+            # One proposal per record waits at a time: a new one replaces it (superseded).
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"],
+                condition=Q(status="pending", object_id__isnull=False),
+                name="revision_one_pending_per_record",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        subject = f"{self.content_type.name} {self.object_id or ''}".strip()
+        return f"{self.get_action_display()} #{self.pk}: {subject}"
+
+    @property
+    def model(self):
+        return self.content_type.model_class()
+
+    def changed_fields(self) -> list[str]:
+        """The attnames and link names whose proposed value differs from the base."""
+        base_fields = self.base.get("fields", {})
+        base_links = self.base.get("links", {})
+        fields = [
+            name
+            for name, value in self.proposed.get("fields", {}).items()
+            if base_fields.get(name) != value
+        ]
+        links = [
+            name
+            for name, ids in self.proposed.get("links", {}).items()
+            if base_links.get(name, []) != ids
+        ]
+        return fields + links

@@ -17,10 +17,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from cabar_tracker.history import HistoryRecordingQuerySet, TrackedHistory, VersionedModel
+from cabar_tracker.history import HistoryRecordingQuerySet, TrackedHistory
 from cabar_tracker.publishing import (
     PublishableModel,
     PublishableQuerySet,
+    ReviewedModel,
     can_see_unpublished,
     name_shown_to,
     shown_to,
@@ -232,7 +233,7 @@ class Script(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class PersonName(VersionedModel):
+class PersonName(ReviewedModel):
     """Another name for a person: a spelling, a transliteration, an alias, or a name the
     person was wrongly identified by (with the real bearer of that name, if recorded)."""
 
@@ -288,6 +289,11 @@ class PersonName(VersionedModel):
             ),
         ]
 
+    review_creation = True
+
+    def is_public_record(self) -> bool:
+        return Person.objects.filter(pk=self.person_id).published().exists()
+
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
 
@@ -328,7 +334,7 @@ class OrganizationKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Organization(VersionedModel):
+class Organization(ReviewedModel):
     name = models.CharField(_("name"), max_length=250)
     name_native = models.CharField(_("name (native script)"), max_length=250, blank=True)
     abbreviation = models.CharField(_("abbreviation"), max_length=30, blank=True)
@@ -375,7 +381,7 @@ class Organization(VersionedModel):
         return reverse("people:organization_detail", kwargs={"slug": self.slug})
 
 
-class Position(VersionedModel):
+class Position(ReviewedModel):
     """A post held by a person in an organization, for a time if known."""
 
     person = models.ForeignKey(
@@ -418,6 +424,12 @@ class Position(VersionedModel):
                 name="position_unique_term",
             ),
         ]
+
+    review_creation = True
+
+    def is_public_record(self) -> bool:
+        # The organization's page lists the posts of published people only.
+        return Person.objects.filter(pk=self.person_id).published().exists()
 
     def __str__(self) -> str:
         return f"{self.person}, {self.title}, {self.organization}"

@@ -13,7 +13,8 @@ from django.test import Client
 from django.urls import reverse
 
 from cabar_tracker.publishing import PublicationState, ReviewerOnlyChange
-from incidents.models import Detention, Incident
+from incidents import revisions
+from incidents.models import Detention, Incident, Revision
 from people.models import Person, is_withheld_slug
 from tests.api_personas import API, token_client
 from tests.factories import (
@@ -98,11 +99,13 @@ def test_an_editor_token_cannot_show_a_withheld_name(editor, withheld_person):
     response = token_client(editor).patch(
         f"{API}/people/{withheld_person.pk}/", {"identity_withheld": False}, format="json"
     )
-    assert response.status_code == 403, response.content
+    # Proposed, not done: the reviewer decides whether the name may be shown.
+    assert response.status_code == 202, response.content
     assert "reviewer" in response.json()["detail"]
     withheld_person.refresh_from_db()
     assert withheld_person.identity_withheld
     assert b"Hiddenname" not in public_person_page(withheld_person)
+    assert Revision.objects.of(withheld_person).pending().get().created_by == editor
 
 
 def test_an_editor_token_cannot_move_a_published_detention(editor):
@@ -111,7 +114,7 @@ def test_an_editor_token_cannot_move_a_published_detention(editor):
     response = token_client(editor).patch(
         f"{API}/detentions/{detention.pk}/", {"incident": other.pk}, format="json"
     )
-    assert response.status_code == 403, response.content
+    assert response.status_code == 202, response.content  # proposed for a reviewer
     assert Detention.objects.get(pk=detention.pk).incident_id == detention.incident_id
     assert b"Test Person" not in Client().get(other.get_absolute_url()).content
 
@@ -166,8 +169,9 @@ def test_the_edit_page_tells_an_editor_that_only_a_reviewer_shows_a_name(
         reverse("staff:person_edit", kwargs={"pk": withheld_person.pk}),
         person_form(withheld_person, identity_withheld=None),
     )
-    assert response.status_code == 400
-    assert "Only a reviewer may do this" in response.content.decode()
+    assert response.status_code == 302  # proposed: a reviewer decides
+    page = editor_client.get(response["Location"]).content.decode()
+    assert "Your change waits for a reviewer" in page
     withheld_person.refresh_from_db()
     assert withheld_person.identity_withheld
 
@@ -282,11 +286,14 @@ def test_a_withheld_person_never_keeps_a_name_slug(withheld_person):
     assert Client().get("/people/named-later/").status_code == 404
 
 
-def test_the_api_cannot_give_a_withheld_person_a_name_slug(editor, withheld_person):
+def test_the_api_cannot_give_a_withheld_person_a_name_slug(editor, reviewer, withheld_person):
     response = token_client(editor).patch(
         f"{API}/people/{withheld_person.pk}/", {"slug": "marker-hiddenname"}, format="json"
     )
-    assert response.status_code == 200, response.content
+    assert response.status_code == 202, response.content
+    revisions.publish_revision(
+        revision=Revision.objects.of(withheld_person).pending().get(), user=reviewer
+    )
     withheld_person.refresh_from_db()
     assert is_withheld_slug(withheld_person.slug)
     assert Client().get("/people/marker-hiddenname/").status_code == 404

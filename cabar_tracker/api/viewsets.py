@@ -14,6 +14,8 @@ particular to it (its querysets, serializers, filters, ordering and CSV columns)
 
 from __future__ import annotations
 
+import copy
+
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -36,6 +38,7 @@ from cabar_tracker.api.pagination import KeysetPagination
 from cabar_tracker.api.permissions import RecordAccess
 from cabar_tracker.api.renderers import CSVRenderer, GeoJSONRenderer
 from cabar_tracker.publishing import can_see_unpublished, shown_to
+from incidents import revisions
 
 JSON_AND_CSV = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
 JSON_CSV_AND_GEOJSON = [*JSON_AND_CSV, GeoJSONRenderer]
@@ -255,6 +258,9 @@ class RecordViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
+            proposed = self.proposal_response(serializer, self.get_queryset().model())
+            if proposed is not None:
+                return proposed
             record = serializer.save()
         self.kwargs[self.lookup_field] = record.pk
         response = self.detail_response(self.get_object(), status.HTTP_201_CREATED)
@@ -269,8 +275,48 @@ class RecordViewSet(
                 return stale
             serializer = self.get_serializer(record, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
+            proposed = self.proposal_response(serializer, record)
+            if proposed is not None:
+                return proposed
             serializer.save()
         return self.detail_response(self.get_object())
+
+    def proposal_response(self, serializer, record: models.Model) -> Response | None:
+        """For a change to a public record by a user who may not publish: store it as a
+        proposal for a reviewer (incidents.revisions) and answer 202 Accepted with it; the
+        record, and so every public response, stays as it was. None for any other write."""
+        user = self.request.user
+        if not revisions.needs_review(record, user):
+            return None
+        record = copy.copy(record)
+        many_to_many = {field.name for field in record._meta.many_to_many}
+        links = {}
+        for name, value in serializer.validated_data.items():
+            if name in many_to_many:
+                links[name] = [item.pk for item in value]
+            else:
+                setattr(record, name, value)
+        revision = revisions.propose(record, user=user, links=links)
+        if revision is None:
+            return Response(
+                {"detail": "Nothing changed: the record already says this.", "proposal": None},
+                status=status.HTTP_200_OK,
+            )
+        return Response(
+            {
+                "detail": "This record is public: the change waits for a reviewer, and "
+                "until it is published every response shows the record as it was.",
+                "proposal": {
+                    "id": revision.pk,
+                    "action": revision.action,
+                    "status": revision.status,
+                    "changed": revision.changed_fields(),
+                    "proposed_at": revision.created_at,
+                    "based_on_version": revision.base_version,
+                },
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
 
     def stale_precondition(self, record: models.Model) -> Response | None:
         """412 when If-Match names another version than the current one (someone saved the

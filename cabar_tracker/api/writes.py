@@ -18,6 +18,7 @@ from rest_framework.settings import api_settings
 
 from cabar_tracker.api.permissions import RecordAccess
 from cabar_tracker.publishing import PublicationState, PublishableModel, ReviewerOnlyChange
+from incidents import revisions
 
 
 def record_link(model, *, many: bool = False, optional: bool = False):
@@ -96,8 +97,11 @@ class RecordWriteSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(self._errors_by_field(error)) from None
         # The rule that saving enforces anyway (PublishableModel.save), asked before anything
         # is written so the answer is a clear 403 with the reason.
-        if isinstance(record, PublishableModel):
-            request = self.context.get("request")
+        # A change to a public record by an editor is proposed for review instead
+        # (RecordViewSet.proposal_response): the reviewer decides then.
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if isinstance(record, PublishableModel) and not revisions.needs_review(self.instance, user):
             try:
                 record.check_reviewer_only_changes(getattr(request, "user", None))
             except ReviewerOnlyChange as refusal:

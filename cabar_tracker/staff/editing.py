@@ -10,6 +10,7 @@ Nothing is lost either way. When the change made meanwhile touched none of the f
 
 from __future__ import annotations
 
+import copy
 import datetime
 import json
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ from cabar_tracker.history import StaleVersionError
 from cabar_tracker.publishing import PublicationState, PublishableModel
 from cabar_tracker.staff.forms import VersionedModelForm
 from cabar_tracker.staff.history_views import ValueText, edit_url, history_url, link_ids
+from cabar_tracker.staff.proposals import proposals_for
+from incidents import revisions
+from incidents.models import RevisionAction
 from incidents.workflow import missing_for_publication
 
 # --- edit pages, with conflicts -------------------------------------------------------------
@@ -192,7 +196,7 @@ def edit_record(
                             opened = _opened_values(form, current)
                             rows = conflict_rows(form, current, opened)
                         else:
-                            return _saved(request, saved)
+                            return _saved(request, saved, retry)
                 return _conflict(
                     request,
                     form_class=form_class,
@@ -201,14 +205,15 @@ def edit_record(
                     rows=rows,
                     heading=heading,
                 )
-            return _saved(request, saved)
-    else:
-        form = form_class(instance=instance, initial=initial)
-        if formset_class is not None:
-            formset = formset_class(instance=form.instance)
+            return _saved(request, saved, form)
     record = instance if instance is not None and instance.pk else None
+    record_context = _record_context(record, check=request.method != "POST")
+    if request.method != "POST":
+        form = _opened_form(form_class, instance, initial, record_context.get("pending"))
+        if formset_class is not None:
+            formset = formset_class(instance=instance)
     context = {
-        **_record_context(record, check=request.method != "POST"),
+        **record_context,
         "form": form,
         "formset": formset,
         "heading": heading,
@@ -217,11 +222,35 @@ def edit_record(
     return render(request, "staff/edit.html", context, status=status)
 
 
-def _saved(request: HttpRequest, saved: models.Model) -> HttpResponse:
-    messages.success(
-        request,
-        gettext("Saved: %(record)s.") % {"record": saved},
-    )
+def _opened_form(form_class, instance, initial: dict | None, pending):
+    """The form as the page opens: with the change waiting for review (`pending`), if there
+    is one, so the editor goes on from their proposal rather than from the public version."""
+    if pending is None or pending.action != RevisionAction.CHANGE:
+        return form_class(instance=instance, initial=initial)
+    proposed = revisions.proposed_record(pending, copy.copy(instance))
+    links = {
+        name: ids
+        for name, ids in pending.proposed.get("links", {}).items()
+        if name in pending.changed_fields()
+    }
+    return form_class(instance=proposed, initial={**(initial or {}), **links})
+
+
+def _saved(request: HttpRequest, saved: models.Model | None, form) -> HttpResponse:
+    if getattr(form, "proposals", None):
+        messages.success(
+            request,
+            gettext(
+                "Your change waits for a reviewer; until it is published, the public sees "
+                "the record as it was."
+            ),
+        )
+    elif form.proposes:
+        messages.info(request, gettext("Nothing changed: no change waits for review."))
+    else:
+        messages.success(request, gettext("Saved: %(record)s.") % {"record": saved})
+    if saved is None:
+        return redirect("staff:dashboard")
     return redirect(edit_url(saved) or history_url(saved))
 
 
@@ -261,6 +290,7 @@ def _record_context(record: models.Model | None, *, check: bool) -> dict:
     if check and publishable and record.publication_state != PublicationState.PUBLISHED:
         missing = missing_for_publication(record, validate=False)
     return {
+        **proposals_for(record),
         "record": record,
         "app_label": record._meta.app_label,
         "model_name": record._meta.model_name,

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cabar_tracker.history import StaleVersionError, save_if_current
 from cabar_tracker.publishing import PublishableModel, ReviewerOnlyChange, acting_user
-from incidents.models import Location, Source
+from incidents import revisions
+from incidents.models import Location, Revision, Source
 from people.models import Person, Position
 
 DATE_HELP = _(
@@ -160,11 +161,23 @@ class VersionedModelForm(forms.ModelForm):
         super()._post_clean()  # the instance now holds the form's values
         # The rule that saving enforces anyway (PublishableModel.save), asked first so the
         # refusal stands on the page as an error rather than a 403.
-        if isinstance(self.instance, PublishableModel) and not self.errors:
+        # A change that will be proposed for review is the reviewer's to decide.
+        if isinstance(self.instance, PublishableModel) and not self.errors and not self.proposes:
             try:
                 self.instance.check_reviewer_only_changes(acting_user(self.instance))
             except ReviewerOnlyChange as refusal:
                 self.add_error(None, str(refusal))
+
+    # The proposals a save stored instead of changing public records (save_checked): the
+    # record's own and its inline rows'.
+    proposals: list[Revision] = []
+
+    @property
+    def proposes(self) -> bool:
+        """Whether saving proposes a change for review rather than writing the record."""
+        if not hasattr(self, "_proposes"):
+            self._proposes = revisions.needs_review(self.instance, acting_user(self.instance))
+        return self._proposes
 
     @property
     def opened_version(self) -> int | None:
@@ -198,6 +211,8 @@ class VersionedModelForm(forms.ModelForm):
         """
         with transaction.atomic():
             instance = self.save(commit=False)
+            if instance._state.adding and self.proposes:
+                return self._propose(instance, formsets)
             if instance._state.adding:
                 instance.save()
                 self.save_m2m()
@@ -207,6 +222,8 @@ class VersionedModelForm(forms.ModelForm):
                 current = model._base_manager.select_for_update().get(pk=instance.pk)
                 if current.version != self.opened_version:
                     raise StaleVersionError(current)
+                if self.proposes:
+                    return self._propose(instance, formsets)
                 instance.skip_history_when_saving = True
                 try:
                     self.save_m2m()
@@ -217,6 +234,36 @@ class VersionedModelForm(forms.ModelForm):
                 formset.instance = instance
                 formset.save()
         return instance
+
+    def _propose(self, instance: models.Model, formsets: Iterable[forms.BaseFormSet]):
+        """Store the form's values (and the inline rows' changes) as proposals for review;
+        the public record stays as it is. Returns the record as stored."""
+        user = acting_user(instance)
+        links = {
+            field.name: [obj.pk for obj in self.cleaned_data.get(field.name) or ()]
+            for field in instance._meta.many_to_many
+            if field.name in self.cleaned_data
+        }
+        proposals = [revisions.propose(instance, user=user, links=links)]
+        for formset in formsets:
+            for form in formset.forms:
+                row = form.instance
+                if formset.can_delete and formset._should_delete_form(form):
+                    if row.pk is not None:
+                        proposals.append(revisions.propose(row, user=user, delete=True))
+                elif form.has_changed():
+                    row = form.save(commit=False)
+                    setattr(row, formset.fk.name, instance)
+                    row_links = {
+                        field.name: [obj.pk for obj in form.cleaned_data.get(field.name) or ()]
+                        for field in row._meta.many_to_many
+                        if field.name in form.cleaned_data
+                    }
+                    proposals.append(revisions.propose(row, user=user, links=row_links))
+        self.proposals = [proposal for proposal in proposals if proposal is not None]
+        if instance.pk is None:
+            return None
+        return type(instance)._base_manager.get(pk=instance.pk)
 
 
 def date_widgets(*names: str) -> dict[str, forms.Widget]:

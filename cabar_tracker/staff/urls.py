@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from cabar_tracker.staff import history_views
+from cabar_tracker.staff import history_views, proposals
 from incidents import models as incident_models
 from incidents.staff import desk, entry_views, followups, import_views
 from incidents.staff import views as incident_staff
@@ -104,6 +104,9 @@ urlpatterns = [
     ),
     path("archived/", incident_staff.archived_list, name="archived"),
     path("review/", incident_staff.review_queue_page, name="review_queue"),
+    # Proposed changes to public records (incidents/revisions.py).
+    path("proposals/<int:pk>/publish/", proposals.publish_proposal, name="proposal_publish"),
+    path("proposals/<int:pk>/return/", proposals.return_proposal, name="proposal_return"),
     # The review workflow (incidents/workflow.py); POST only.
     path(
         "workflow/<str:model_name>/<int:pk>/submit/",

@@ -29,6 +29,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from incidents import revisions
 from incidents.models import (
     NEWEST_FIRST,
     Allegation,
@@ -183,7 +184,15 @@ def enter_detention(
                     cited.append(source)
             for index, entry in enumerate(people):
                 _enter_person(entry, incident, cited, user, errors.people.setdefault(index, {}))
-            if incident.pk is not None:
+            if incident.pk is not None and revisions.needs_review(incident, user):
+                # A published incident cites the new sources once a reviewer agrees.
+                if {source.pk for source in cited} - set(
+                    incident.sources.values_list("pk", flat=True)
+                ):
+                    revisions.propose_links_added(
+                        incident, user=user, name="sources", ids=[s.pk for s in cited]
+                    )
+            elif incident.pk is not None:
                 incident._history_user = user
                 incident.sources.add(*cited)
             _drop_empty(errors)

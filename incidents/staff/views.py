@@ -24,6 +24,7 @@ from cabar_tracker.publishing import PublishableModel
 from cabar_tracker.staff.access import staff_required
 from cabar_tracker.staff.editing import edit_record
 from cabar_tracker.staff.history_views import edit_url, history_url
+from cabar_tracker.staff.proposals import waiting_proposals
 from incidents.models import Detention, Incident, Location, Source, Statement
 from incidents.staff.forms import (
     DetentionForm,
@@ -254,7 +255,11 @@ def review_queue_page(request: HttpRequest) -> HttpResponse:
         )
         for entry in review_queue()
     ]
-    return render(request, "staff/review_queue.html", {"entries": entries})
+    return render(
+        request,
+        "staff/review_queue.html",
+        {"entries": entries, "proposals": waiting_proposals()},
+    )
 
 
 # What each kind needs loaded to be named in a list without a query per row.

@@ -5,6 +5,7 @@ needs the change permission, publishing the publish permission; DELETE archives.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from cabar_tracker.publishing import PublicationState
 from incidents.models import Incident, Source
@@ -147,8 +148,22 @@ def test_it_lets_an_editor_create_a_draft(editor_api):
     assert response.json()["publication_state"] == "draft"
 
 
-def test_it_lets_an_editor_edit_a_published_record_without_unpublishing_it(editor_api):
+def test_an_editor_s_change_to_a_published_record_waits_for_a_reviewer(editor_api):
     incident = IncidentFactory(title="Before")
+
+    response = editor_api.patch(
+        f"{API}/incidents/{incident.pk}/", {"title": "After"}, format="json"
+    )
+
+    assert response.status_code == 202, response.json()
+    assert response.json()["proposal"]["changed"] == ["title"]
+    incident.refresh_from_db()
+    assert (incident.title, incident.publication_state) == ("Before", PUBLISHED)
+    assert APIClient().get(f"{API}/incidents/{incident.pk}/").json()["title"] == "Before"
+
+
+def test_an_editor_edits_a_draft_directly(editor_api):
+    incident = IncidentFactory(title="Before", publication_state=DRAFT)
 
     response = editor_api.patch(
         f"{API}/incidents/{incident.pk}/", {"title": "After"}, format="json"
@@ -156,7 +171,7 @@ def test_it_lets_an_editor_edit_a_published_record_without_unpublishing_it(edito
 
     assert response.status_code == 200
     incident.refresh_from_db()
-    assert (incident.title, incident.publication_state) == ("After", PUBLISHED)
+    assert (incident.title, incident.publication_state) == ("After", DRAFT)
 
 
 def test_it_refuses_publishing_to_an_editor(editor_api):
@@ -234,7 +249,9 @@ def test_it_lets_an_editor_create_every_kind_of_record(editor_api, resource, pay
 
 
 def test_it_lets_an_editor_record_a_detention_a_post_and_a_statement(editor_api):
-    incident, person, organization = IncidentFactory(), PersonFactory(), OrganizationFactory()
+    # A person not yet published: a post of a published one would wait for a reviewer.
+    incident, person = IncidentFactory(), PersonFactory(publication_state=DRAFT)
+    organization = OrganizationFactory()
 
     detention = editor_api.post(
         f"{API}/detentions/",

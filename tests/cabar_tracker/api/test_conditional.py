@@ -67,7 +67,7 @@ def test_records_without_a_timestamp_have_etags_too(api):
 
 
 def test_it_refuses_a_write_based_on_a_stale_version(editor_api):
-    incident = IncidentFactory(title="First")
+    incident = IncidentFactory(title="First", publication_state="draft")
     stale = editor_api.get(f"{API}/incidents/{incident.pk}/")["ETag"]
     editor_api.patch(f"{API}/incidents/{incident.pk}/", {"title": "Second"}, format="json")
 
@@ -82,7 +82,7 @@ def test_it_refuses_a_write_based_on_a_stale_version(editor_api):
 
 
 def test_it_accepts_a_write_based_on_the_current_version(editor_api):
-    incident = IncidentFactory(title="First")
+    incident = IncidentFactory(title="First", publication_state="draft")
     current = editor_api.get(f"{API}/incidents/{incident.pk}/")["ETag"]
 
     response = editor_api.put(

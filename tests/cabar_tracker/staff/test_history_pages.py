@@ -57,7 +57,9 @@ def edit(record, user=None, **changes):
 def test_it_shows_each_change_with_who_when_and_a_readable_diff(editor_client, editor):
     old_place = LocationFactory(name="Almaty")
     new_place = LocationFactory(name="Shymkent")
-    incident = IncidentFactory(location=old_place, kind="detention", verification="reported")
+    incident = IncidentFactory(
+        location=old_place, kind="detention", verification="reported", publication_state="draft"
+    )
     edit(
         incident,
         user=editor,

@@ -90,7 +90,7 @@ def test_it_takes_partial_dates_as_one_object(editor_api):
 
 
 def test_null_clears_a_partial_date(editor_api):
-    incident = IncidentFactory()
+    incident = IncidentFactory(publication_state="draft")
 
     response = editor_api.patch(
         f"{API}/incidents/{incident.pk}/", {"start_date": None}, format="json"
@@ -160,7 +160,7 @@ def test_it_refuses_an_unknown_country(editor_api):
 
 
 def test_a_write_answers_with_the_staff_representation(editor_api):
-    person = PersonFactory(staff_notes="Checked with the family")
+    person = PersonFactory(staff_notes="Checked with the family", publication_state="draft")
 
     response = editor_api.patch(
         f"{API}/people/{person.pk}/", {"occupation": "Pianist"}, format="json"

@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from cabar_tracker.publishing import PublicationState
-from incidents.models import Allegation, Detention, Incident, Location, Source
+from incidents import revisions
+from incidents.models import Allegation, Detention, Incident, Location, Revision, Source
 from incidents.staff.entry import (
     EntryInvalid,
     NewIncident,
@@ -249,10 +250,29 @@ def test_it_adds_people_to_an_existing_incident(editor_client, almaty):
 
     assert response.status_code == 302
     assert Incident.objects.count() == 1
-    assert incident.detentions.count() == 2
-    assert incident.sources.filter(url="https://news.example.org/almaty-musicians").exists()
+    assert incident.detentions.count() == 2  # drafts: the public sees none of them yet
+    new_source = Source.objects.get(url="https://news.example.org/almaty-musicians")
+    # The published incident cites the new source once a reviewer agrees, not before.
+    assert not incident.sources.filter(pk=new_source.pk).exists()
+    proposal = Revision.objects.of(incident).pending().get()
+    assert new_source.pk in proposal.proposed["links"]["sources"]
     incident.refresh_from_db()
     assert incident.publication_state == PublicationState.PUBLISHED  # left as it was
+
+
+def test_a_published_incident_cites_the_entry_source_once_a_reviewer_publishes_it(
+    editor_client, reviewer, almaty
+):
+    incident = IncidentFactory(location=almaty)
+    data = valid_entry(almaty)
+    data.update({"incident-mode": "existing", "incident-existing": str(incident.pk)})
+    editor_client.post(URL, data)
+    proposal = Revision.objects.of(incident).pending().get()
+
+    revisions.publish_revision(revision=proposal, user=reviewer)
+
+    new_source = incident.sources.get(url="https://news.example.org/almaty-musicians")
+    assert new_source.is_published  # a published page never cites a draft
 
 
 def test_it_links_an_existing_person_instead_of_creating_one(editor_client, almaty):

@@ -393,8 +393,8 @@ def test_the_review_queue_query_count_does_not_grow_with_rows(
         IncidentFactory(publication_state=IN_REVIEW)
     # session, user, one query per kind (incidents, detentions, persons, statements,
     # sources, situations) each with its submission read from the history in subqueries,
-    # the user's permissions (2), the staff menu's groups.
-    with django_assert_max_num_queries(11):
+    # the proposed changes waiting, the user's permissions (2), the staff menu's groups.
+    with django_assert_max_num_queries(12):
         response = reviewer_client.get(reverse("staff:review_queue"))
     assert response.status_code == 200
     assert len(response.context["entries"]) == 4 * rows
