@@ -77,10 +77,12 @@ def pending_revision(record: models.Model) -> Revision | None:
 def _parent(record: models.Model) -> models.Model | None:
     """The record on whose page `record` is shown, for a child record (a name variant's
     person, an allegation's detention, a timeline event's incident, a post's holder)."""
-    for name in ("person", "detention", "incident"):
-        if not isinstance(record, PublishableModel) and hasattr(record, f"{name}_id"):
-            return getattr(record, name)
-    return None
+    if isinstance(record, PublishableModel):
+        return None
+    name = next(
+        (n for n in ("person", "detention", "incident") if hasattr(record, f"{n}_id")), None
+    )
+    return getattr(record, name) if name else None
 
 
 def _normalized(record: models.Model) -> models.Model:
@@ -280,6 +282,9 @@ def return_revision(*, revision: Revision, user, note: str) -> Revision:
     _require(user, PUBLISH_PERMISSION)
     if not note.strip():
         raise WorkflowError(gettext("Say what needs to change before it can be published."))
+    # PostgreSQL refuses a NUL byte in text; no note needs control characters.
+    if any(ord(char) < 32 and char not in "\n\r\t" for char in note):
+        raise WorkflowError(gettext("The note contains control characters; remove them."))
     revision = _lock(revision)
     revision.status = RevisionStatus.RETURNED
     revision.review_note = note.strip()

@@ -3,8 +3,6 @@ door, and the public sees nothing of it until it is published (incidents/revisio
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -14,6 +12,7 @@ from django.urls import reverse
 from cabar_tracker.publishing import ChangeNeedsReview, PublicationState
 from incidents import revisions
 from incidents.models import Incident, Revision, RevisionStatus, Source
+from incidents.workflow import WorkflowError
 from people.models import NameKind, PersonName
 from tests.api_personas import API, token_client
 from tests.factories import (
@@ -24,33 +23,26 @@ from tests.factories import (
     SourceFactory,
 )
 from tests.incidents.staff.test_edit_pages import edit_url, incident_data
+from tests.test_bypass_walk import CSRF_TOKEN
+from tests.test_bypass_walk import public_views as walk_public_views
 from tests.test_one_door import person_form
 
 DRAFT = PublicationState.DRAFT
-CSRF_TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
 
 
 def public_views(incident: Incident) -> dict[str, bytes]:
-    """Everything an anonymous reader or script gets that shows the incident."""
+    """Everything an anonymous reader or script gets that shows the incident: the walk's
+    views (tests/test_bypass_walk.py) plus the JSON export and search."""
+    views = walk_public_views(incident)
     client = Client()
-    urls = {
-        "page": incident.get_absolute_url(),
-        "list": reverse("incidents:incident_list"),
-        "csv": reverse("incidents:incidents_csv"),
+    for name, url in {
         "json": reverse("incidents:incidents_json"),
-        "feed": reverse("incidents:incident_feed"),
-        "api detail": f"{API}/incidents/{incident.pk}/",
-        "api list": f"{API}/incidents/",
         "api csv": f"{API}/incidents/?format=csv",
         "search": reverse("incidents:search") + "?q=Marker",
-    }
-    views = {}
-    for name, url in urls.items():
+    }.items():
         response = client.get(url)
-        assert response.status_code == 200, (name, response.status_code)
         body = b"".join(response.streaming_content) if response.streaming else response.content
-        # The one part that differs on every request: the language form's CSRF token.
-        views[name] = CSRF_TOKEN.sub(b"csrf", body)
+        views[name] = (response.status_code, CSRF_TOKEN.sub(b"csrf", body))
     return views
 
 
@@ -82,8 +74,8 @@ def test_an_editor_s_edit_leaves_every_public_view_byte_identical(
     )
     assert response.status_code == 302
     after = public_views(published_incident)
-    assert b"Marker after" in after["page"] and b"Marker after" in after["api detail"]
-    assert b"Marker before" not in after["page"]
+    assert b"Marker after" in after["page"][1] and b"Marker after" in after["api detail"][1]
+    assert b"Marker before" not in after["page"][1]
     proposal.refresh_from_db()
     assert proposal.status == RevisionStatus.PUBLISHED
     latest = published_incident.history.order_by("-history_id").first()
@@ -375,3 +367,15 @@ def test_the_desk_lists_the_editor_s_returned_proposals_until_proposed_again(
     editor_client.post(url, incident_data(published_incident, title="Marker again"))
     desk = editor_client.get(reverse("staff:dashboard")).content.decode()
     assert "Cite the ministry" not in desk
+
+
+def test_a_return_note_with_a_nul_byte_is_refused_and_nothing_changes(
+    editor, reviewer, published_incident
+):
+    proposed = Incident.objects.get(pk=published_incident.pk)
+    proposed.title = "Marker after"
+    proposal = revisions.propose(proposed, user=editor)
+    with pytest.raises(WorkflowError):
+        revisions.return_revision(revision=proposal, user=reviewer, note="bad\x00note")
+    proposal.refresh_from_db()
+    assert proposal.status == RevisionStatus.PENDING
