@@ -15,8 +15,10 @@ so nobody overwrites a colleague's change silently.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
+from django.db.models.signals import m2m_changed
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -141,11 +143,71 @@ class VersionedModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
+        if (
+            not self._state.adding
+            and not getattr(self, "_links_changed", False)
+            and self._changes_nothing(kwargs.get("update_fields"))
+        ):
+            # Saving the values already stored writes nothing: no new version, no history
+            # entry, no "last updated" moved (load_demo run twice, a form saved unchanged).
+            # Links changed just before (with history off, to be recorded by this save)
+            # are a change: `_note_link_change` marks them.
+            return
         if not self._state.adding:
             self.version = (self.version or 0) + 1
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
         super().save(*args, **kwargs)
+        self._links_changed = False
+
+    def _changes_nothing(self, update_fields) -> bool:
+        """Whether every field this save would write holds the stored value already.
+
+        Bookkeeping (the version, auto-set times) does not count; a save that names only
+        bookkeeping fields is a deliberate touch (a link change recorded with its record)
+        and is never skipped. One query, on the row's key."""
+        fields = [
+            field
+            for field in self._meta.concrete_fields
+            if not field.primary_key
+            and field.name != "version"
+            and not getattr(field, "auto_now", False)
+            and not getattr(field, "auto_now_add", False)
+            and (update_fields is None or field.name in update_fields)
+        ]
+        if self.pk is None or not fields:
+            return False
+        stored = type(self)._base_manager.filter(pk=self.pk).first()
+        if stored is None:
+            return False
+        return all(
+            _comparable(field, getattr(self, field.attname))
+            == _comparable(field, getattr(stored, field.attname))
+            for field in fields
+        )
+
+
+def _note_link_change(sender, instance, action, reverse, pk_set, **kwargs):
+    """Mark a record whose many-to-many links (its sources…) just changed, so its next
+    save records them even if no field of its own changed."""
+    if reverse or not isinstance(instance, VersionedModel):
+        return
+    if action == "post_clear" or (action in ("post_add", "post_remove") and pk_set):
+        instance._links_changed = True
+
+
+m2m_changed.connect(_note_link_change, dispatch_uid="versioned-model-link-change")
+
+
+def _comparable(field: models.Field, value):
+    """A field's value in a form that compares equal to the stored one when it means the
+    same: a country by its code, "42.8765" and Decimal("42.876500") as one number."""
+    if hasattr(value, "code"):  # a django-countries Country
+        return value.code or ""
+    try:
+        return field.to_python(value)
+    except (ValidationError, TypeError, ValueError):  # unreadable: simply "different"
+        return value
 
 
 class StaleVersionError(Exception):

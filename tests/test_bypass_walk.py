@@ -144,6 +144,8 @@ def test_no_staff_path_lets_an_editor_change_the_public_record(
         kwargs["app_label"] = APP_LABELS.get(kind, "incidents")
     if "history_id" in pattern:
         kwargs["history_id"] = record.history.earliest("history_id").history_id
+    if "field_name" in pattern:
+        kwargs["field_name"] = text_field
     try:
         url = reverse(f"staff:{short}", kwargs=kwargs)
     except Exception:  # noqa: BLE001 - this path does not take this kind of record

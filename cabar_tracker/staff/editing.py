@@ -1,11 +1,12 @@
 """The edit (and add) page of any record, in both apps, with conflicts shown, not lost.
 
 Every edit page goes through `edit_record()`: the form carries the version it was opened at
-and a save from an old version is refused (`StaleVersionError`). The page then answers 409
-with what is stored now beside what the user sent, and the form again, filled with the
-user's values but carrying the new version, so saving it once more overwrites on purpose.
-Nothing is lost either way. When the change made meanwhile touched none of the form's fields
-(typically a reviewer published the record), the save simply goes ahead.
+and a save from an old version is refused (`StaleVersionError`). The save is then merged
+three ways, against the version the user opened (from the history): fields only the
+colleague changed keep their values, fields only the user changed take the user's. When no
+field was changed by both to different values, the merge is saved at once. Otherwise the
+page answers 409, asks only about the fields both changed, and shows the form holding the
+merge, carrying the new version, so saving it decides those fields on purpose.
 """
 
 from __future__ import annotations
@@ -46,6 +47,53 @@ class ConflictRow:
     you_changed: bool
     # The stored value as the form field takes it, for the "use theirs" button.
     theirs_for_form: str
+    # The stored value as form data (a list of strings), for the three-way merge.
+    theirs_as_data: list[str]
+
+    @property
+    def asks(self) -> bool:
+        """Both changed this field, to different values: only the user can decide."""
+        return self.they_changed and self.you_changed
+
+    @property
+    def keeps_theirs(self) -> bool:
+        return self.they_changed and not self.you_changed
+
+
+def _as_data(value) -> list[str]:
+    """A stored value as the form's fields read it from a POST (see `_for_form`)."""
+    if isinstance(value, set):
+        return [str(pk) for pk in sorted(value)]
+    if hasattr(value, "code"):  # a django-countries Country
+        return [value.code or ""]
+    if isinstance(value, datetime.date):
+        return [value.isoformat()]
+    if isinstance(value, bool):
+        return ["on"] if value else []
+    if value is None:
+        return [""]
+    return [str(value)]
+
+
+def merged(data, rows: list[ConflictRow]):
+    """The user's form data with each field only the colleague changed set to their value:
+    saving it keeps their change and the user's together."""
+    data = data.copy()
+    for row in rows:
+        if row.keeps_theirs:
+            if row.theirs_as_data:
+                data.setlist(row.field_name, row.theirs_as_data)
+            else:
+                data.pop(row.field_name, None)  # an unticked box is absent from a POST
+    return data
+
+
+def _merged_message(rows: list[ConflictRow]) -> str:
+    kept = ", ".join(row.label for row in rows if row.keeps_theirs)
+    return gettext(
+        "Someone else saved a change while you were editing; your change was saved beside "
+        "theirs, and their values of the fields only they changed were kept: %(fields)s."
+    ) % {"fields": kept}
 
 
 def _for_form(value) -> str:
@@ -145,6 +193,7 @@ def conflict_rows(
                 they_changed=opened is None or not _same(opened.get(name), theirs[name]),
                 you_changed=opened is None or not _same(opened.get(name), yours[name]),
                 theirs_for_form=_for_form(theirs[name]),
+                theirs_as_data=_as_data(theirs[name]),
             )
         )
     return rows
@@ -179,12 +228,13 @@ def edit_record(
                 current = stale.current
                 opened = _opened_values(form, current)
                 rows = conflict_rows(form, current, opened)
-                if opened is not None and not any(row.they_changed for row in rows):
-                    # The change made meanwhile is not in this form (a state change, say):
-                    # saving over the new version overwrites nothing of it.
-                    retry = _rebound(form_class, request.POST, current.version, current)
+                if opened is not None and not any(row.asks for row in rows):
+                    # Three ways: the fields only they changed keep their values, yours
+                    # keep yours, and nobody changed the same field differently.
+                    merged_data = merged(request.POST, rows)
+                    retry = _rebound(form_class, merged_data, current.version, current)
                     retry_formset = (
-                        formset_class(request.POST, instance=current) if formset_class else None
+                        formset_class(merged_data, instance=current) if formset_class else None
                     )
                     if retry.is_valid() and (retry_formset is None or retry_formset.is_valid()):
                         try:
@@ -196,6 +246,8 @@ def edit_record(
                             opened = _opened_values(form, current)
                             rows = conflict_rows(form, current, opened)
                         else:
+                            if any(row.they_changed for row in rows):
+                                messages.info(request, _merged_message(rows))
                             return _saved(request, saved, retry)
                 return _conflict(
                     request,
@@ -264,14 +316,18 @@ def _conflict(
     heading: str,
 ) -> HttpResponse:
     latest = current.history.select_related("history_user").order_by("-history_id").first()
-    form = _rebound(form_class, request.POST, current.version, current)
-    formset = formset_class(request.POST, instance=current) if formset_class else None
+    # The form holds the merge: the user's values, and theirs where only they changed.
+    data = merged(request.POST, rows)
+    form = _rebound(form_class, data, current.version, current)
+    formset = formset_class(data, instance=current) if formset_class else None
     context = {
         **_record_context(current, check=False),
         "form": form,
         "formset": formset,
         "heading": heading,
         "rows": rows,
+        "asked": [row for row in rows if row.asks],
+        "kept_theirs": [row for row in rows if row.keeps_theirs],
         "latest": latest,
     }
     return render(request, "staff/conflict.html", context, status=409)

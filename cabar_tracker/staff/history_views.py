@@ -164,6 +164,8 @@ class FieldChange:
     label: str
     old: str
     new: str
+    # The model field's name, for undoing this one change (`undo_field_change`).
+    field_name: str = ""
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
 
@@ -239,6 +241,7 @@ def describe_history(
                     label=capfirst(str(model_field.verbose_name)),
                     old=values.text(model_field, old, older and _precision_of(older, model_field)),
                     new=values.text(model_field, new, _precision_of(row, model_field)),
+                    field_name=name,
                 )
             )
         for m2m_field, old_ids, new_ids in linked:
@@ -247,6 +250,7 @@ def describe_history(
                     label=capfirst(str(m2m_field.verbose_name)),
                     old=values.text(m2m_field, old_ids),
                     new=values.text(m2m_field, new_ids),
+                    field_name=m2m_field.name,
                     added=values.names(m2m_field, new_ids - old_ids),
                     removed=values.names(m2m_field, old_ids - new_ids),
                 )
@@ -299,6 +303,121 @@ def revert_to_version(*, historical, user, expected_version: int) -> models.Mode
         }
         save_if_current(restored, expected_version=expected_version)
     return restored
+
+
+@dataclass
+class FieldUndo:
+    """What undoing one field of one change would do: the field's value now, the value
+    before that change, and whether it changed again since (then the undo also drops
+    the later changes of that field)."""
+
+    historical: models.Model
+    older: models.Model
+    label: str
+    now: str
+    restored: str
+    changed_since: bool
+    # Plain fields (a partial date with its precision) or one link field.
+    plain: list[models.Field]
+    link: models.ManyToManyField | None
+    links_after: set | None
+
+
+def _undone_fields(model: type[models.Model], field_name: str) -> list[models.Field]:
+    """The fields one undo restores together: a partial date and its precision are one
+    value to a reader, so undoing either restores both."""
+    base = field_name.removesuffix("_precision")
+    by_name = {f.name: f for f in _tracked_fields(model)}
+    return [by_name[name] for name in (base, f"{base}_precision") if name in by_name]
+
+
+def field_undo(historical, field_name: str) -> FieldUndo:
+    """Describe undoing `field_name`'s change in the history entry `historical`. Raises
+    Http404 when that entry did not change that field."""
+    model = historical.instance_type
+    older = (
+        model.history.filter(id=historical.id, history_id__lt=historical.history_id)
+        .order_by("-history_id")
+        .first()
+    )
+    if older is None or historical.history_type != "~":
+        raise Http404
+    current = model._base_manager.get(pk=historical.id)
+    values = ValueText()
+    m2m = {f.name: f for f in _m2m_fields(model)}
+    if field_name in m2m:
+        link = m2m[field_name]
+        ids = link_ids(type(historical), [link], [historical.history_id, older.history_id])
+        before = ids[link.name].get(older.history_id, set())
+        after = ids[link.name].get(historical.history_id, set())
+        if before == after:
+            raise Http404
+        now = set(getattr(current, link.name).values_list("pk", flat=True))
+        # Undo this change only: take back what it added, put back what it removed.
+        restored = (now - (after - before)) | (before - after)
+        values.want(link, now | restored)
+        values.resolve()
+        return FieldUndo(
+            historical=historical,
+            older=older,
+            label=capfirst(str(link.verbose_name)),
+            now=values.text(link, now),
+            restored=values.text(link, restored),
+            changed_since=now != after,
+            plain=[],
+            link=link,
+            links_after=restored,
+        )
+    plain = _undone_fields(model, field_name)
+    if not plain or all(getattr(older, f.attname) == getattr(historical, f.attname) for f in plain):
+        raise Http404
+    main = plain[0]
+    values.want(main, getattr(current, main.attname))
+    values.want(main, getattr(older, main.attname))
+    values.resolve()
+    return FieldUndo(
+        historical=historical,
+        older=older,
+        label=capfirst(str(main.verbose_name)),
+        now=values.text(main, getattr(current, main.attname), _precision_of(current, main)),
+        restored=values.text(main, getattr(older, main.attname), _precision_of(older, main)),
+        changed_since=any(
+            getattr(current, f.attname) != getattr(historical, f.attname) for f in plain
+        ),
+        plain=plain,
+        link=None,
+        links_after=None,
+    )
+
+
+def undo_field_change(*, undo: FieldUndo, user, expected_version: int) -> models.Model:
+    """Give one field (or one link field) the value it had before `undo.historical`'s
+    change, leaving every other field as it is now; a new change in the history. Raises
+    StaleVersionError if the record moved on from `expected_version`, ValidationError if
+    the old value is not valid any more."""
+    model = undo.historical.instance_type
+    with transaction.atomic():
+        current = model._base_manager.select_for_update().get(pk=undo.historical.id)
+        if current.version != expected_version:
+            raise StaleVersionError(current)
+        for model_field in undo.plain:
+            setattr(current, model_field.attname, getattr(undo.older, model_field.attname))
+        current.full_clean()
+        if undo.link is not None:
+            current.skip_history_when_saving = True
+            try:
+                getattr(current, undo.link.name).set(undo.links_after)
+            finally:
+                del current.skip_history_when_saving
+        current._history_user = user
+        current._change_reason = gettext("Undid the change of %(field)s made on %(date)s") % {
+            "field": undo.label,
+            "date": formats.date_format(
+                timezone.localtime(undo.historical.history_date), "j E Y H:i"
+            ),
+        }
+        save_if_current(current, expected_version=expected_version)
+    return current
 
 
 # --- views ----------------------------------------------------------------------------------
@@ -393,3 +512,52 @@ def revert(
             },
         )
     return redirect(back)
+
+
+@staff_required
+@permission_required(REVERT_PERMISSION, raise_exception=True)
+def undo_field(
+    request: HttpRequest, app_label: str, model_name: str, pk: int, history_id: int, field_name: str
+) -> HttpResponse:
+    """Undo one field of one change: GET asks for confirmation, POST does it."""
+    model = history_model_for(app_label, model_name)
+    historical = get_object_or_404(model.history.model, history_id=history_id, id=pk)
+    record = get_object_or_404(model._base_manager, pk=pk)
+    undo = field_undo(historical, field_name)
+    back = reverse(
+        "staff:history", kwargs={"app_label": app_label, "model_name": model_name, "pk": pk}
+    )
+    if request.method == "POST":
+        try:
+            expected_version = int(request.POST["version"])
+        except (KeyError, ValueError):
+            return HttpResponseBadRequest(gettext("The form did not say which version it showed."))
+        try:
+            undo_field_change(undo=undo, user=request.user, expected_version=expected_version)
+        except StaleVersionError:
+            messages.error(
+                request,
+                gettext(
+                    "The record changed while you were deciding, so nothing was undone. "
+                    "Look at the newest change and try again."
+                ),
+            )
+        except ValidationError as error:
+            messages.error(
+                request,
+                gettext("The earlier value is not valid any more, so nothing was undone: %(e)s")
+                % {"e": " ".join(error.messages)},
+            )
+        else:
+            messages.success(
+                request,
+                gettext("%(field)s is back to its earlier value.") % {"field": undo.label},
+            )
+        return redirect(back)
+    context = {
+        "record": record,
+        "undo": undo,
+        "verbose_name": model._meta.verbose_name,
+        "history_url": back,
+    }
+    return render(request, "staff/undo_field.html", context)

@@ -142,4 +142,9 @@ urlpatterns = [
         history_views.revert,
         name="history_revert",
     ),
+    path(
+        "history/<str:app_label>/<str:model_name>/<int:pk>/undo/<int:history_id>/<str:field_name>/",
+        history_views.undo_field,
+        name="history_undo_field",
+    ),
 ]

@@ -44,6 +44,27 @@ def test_it_is_idempotent(demo):
     assert all(count > 0 for count in first.values()), first
 
 
+def history_counts() -> dict[str, int]:
+    return {model.__name__: model.history.count() for model in ALL_MODELS}
+
+
+def test_running_it_again_writes_no_history_and_no_new_versions(demo):
+    histories = history_counts()
+    versions = {
+        model.__name__: sorted(model._base_manager.values_list("pk", "version"))
+        for model in ALL_MODELS
+    }
+    updated = sorted(Incident.objects.values_list("pk", "updated_at"))
+    call_command("load_demo", stdout=None)
+    assert history_counts() == histories
+    assert {
+        model.__name__: sorted(model._base_manager.values_list("pk", "version"))
+        for model in ALL_MODELS
+    } == versions
+    # The cases' "last updated", which citations quote, does not move either.
+    assert sorted(Incident.objects.values_list("pk", "updated_at")) == updated
+
+
 def test_dry_run_saves_nothing(db):
     call_command("load_demo", "--dry-run")
     assert sum(row_counts().values()) == 0

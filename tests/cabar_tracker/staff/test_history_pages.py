@@ -317,3 +317,115 @@ def test_every_write_path_is_in_the_history_with_its_author(
     current.refresh_from_db()
     assert current.title == "First"
     assert current.publication_state == PublicationState.PUBLISHED
+
+
+# --- undoing one field of one change ---------------------------------------------------------
+
+
+def undo_url(record, historical, field_name: str) -> str:
+    return reverse(
+        "staff:history_undo_field",
+        kwargs={
+            "app_label": record._meta.app_label,
+            "model_name": record._meta.model_name,
+            "pk": record.pk,
+            "history_id": historical.history_id,
+            "field_name": field_name,
+        },
+    )
+
+
+def test_a_reviewer_undoes_one_field_of_a_change_after_confirming(reviewer_client, reviewer):
+    incident = IncidentFactory(title="Right title", summary="Right summary")
+    incident = edit(incident, title="Wrong title", summary="Better summary")
+    change = incident.history.order_by("-history_id").first()
+    incident = edit(incident, description="A later, unrelated change")
+
+    # The history offers the undo beside the field, and the link asks first.
+    page = reviewer_client.get(history_url(incident)).content.decode()
+    assert undo_url(incident, change, "title") in page
+    confirm = reviewer_client.get(undo_url(incident, change, "title"))
+    assert confirm.status_code == 200
+    body = confirm.content.decode()
+    assert "Wrong title" in body and "Right title" in body
+    incident.refresh_from_db()
+    assert incident.title == "Wrong title"  # nothing changed by looking
+
+    response = reviewer_client.post(
+        undo_url(incident, change, "title"), {"version": incident.version}
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    # Only the title went back; the summary of the same change and the later change stay.
+    assert incident.title == "Right title"
+    assert incident.summary == "Better summary"
+    assert incident.description == "A later, unrelated change"
+    newest = incident.history.order_by("-history_id").first()
+    assert newest.history_user == reviewer
+    assert newest.history_change_reason.startswith("Undid the change of Title")
+
+
+def test_undoing_a_date_restores_its_precision_too(reviewer_client):
+    incident = IncidentFactory(start_date=datetime.date(2022, 1, 1), start_date_precision="month")
+    incident = edit(incident, start_date=datetime.date(2022, 1, 7), start_date_precision="day")
+    change = incident.history.order_by("-history_id").first()
+    response = reviewer_client.post(
+        undo_url(incident, change, "start_date"), {"version": incident.version}
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert (incident.start_date, incident.start_date_precision) == (
+        datetime.date(2022, 1, 1),
+        "month",
+    )
+
+
+def test_undoing_a_source_change_takes_back_only_that_change(reviewer_client):
+    kept, wrong, later = SourceFactory(), SourceFactory(), SourceFactory()
+    incident = IncidentFactory()
+    incident.sources.add(kept)
+    incident.sources.add(wrong)
+    change = incident.history.order_by("-history_id").first()
+    incident.sources.add(later)
+    incident.refresh_from_db()
+    response = reviewer_client.post(
+        undo_url(incident, change, "sources"), {"version": incident.version}
+    )
+    assert response.status_code == 302
+    assert set(incident.sources.all()) == {kept, later}
+
+
+def test_an_undo_from_an_old_page_is_refused(reviewer_client):
+    incident = IncidentFactory(title="Right title")
+    incident = edit(incident, title="Wrong title")
+    change = incident.history.order_by("-history_id").first()
+    opened_at = incident.version
+    incident = edit(incident, summary="Changed meanwhile")
+    response = reviewer_client.post(
+        undo_url(incident, change, "title"), {"version": opened_at}, follow=True
+    )
+    assert "nothing was undone" in response.content.decode()
+    incident.refresh_from_db()
+    assert incident.title == "Wrong title"
+
+
+def test_an_editor_may_not_undo(editor_client):
+    incident = IncidentFactory(title="Right title")
+    incident = edit(incident, title="Wrong title")
+    change = incident.history.order_by("-history_id").first()
+    assert editor_client.get(undo_url(incident, change, "title")).status_code == 403
+    response = editor_client.post(
+        undo_url(incident, change, "title"), {"version": incident.version}
+    )
+    assert response.status_code == 403
+    incident.refresh_from_db()
+    assert incident.title == "Wrong title"
+
+
+@pytest.mark.parametrize("field_name", ["summary", "no_such_field", "version", "a\x00b"])
+def test_undoing_a_field_the_change_did_not_touch_is_404(reviewer_client, field_name):
+    incident = IncidentFactory(title="Right title")
+    incident = edit(incident, title="Wrong title")
+    change = incident.history.order_by("-history_id").first()
+    response = reviewer_client.get(undo_url(incident, change, field_name))
+    assert response.status_code == 404

@@ -355,8 +355,10 @@ def three_incidents():
     b = IncidentFactory(title="B", start_date=datetime.date(2022, 1, 9), reported_detained_count=1)
     c = IncidentFactory(title="C", start_date=None, start_date_precision="")
     DetentionFactory.create_batch(3, incident=c)  # three named, none reported
-    # updated_at is set on save: make the update order differ from the date order.
+    # updated_at is set on a save that changes something: make the update order differ
+    # from the date order.
     for incident in (b, c, a):
+        incident.summary += " (corrected)"
         incident.save()
     return a, b, c
 

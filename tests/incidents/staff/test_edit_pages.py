@@ -442,8 +442,6 @@ def test_it_saves_over_a_change_that_touched_none_of_the_forms_fields(editor_cli
     """A reviewer submitting or publishing meanwhile is not a conflict with an edit."""
     incident = IncidentFactory(publication_state=PublicationState.IN_REVIEW, title="Before")
     opened = incident_data(incident, title="Typo fixed")
-    Incident.objects.get(pk=incident.pk).save()  # someone else's save: version 2, same values
-    incident.refresh_from_db()
     incident.publication_state = PublicationState.PUBLISHED
     incident.save()
     response = editor_client.post(edit_url("incident", incident.pk), opened)
@@ -452,10 +450,10 @@ def test_it_saves_over_a_change_that_touched_none_of_the_forms_fields(editor_cli
     # Published meanwhile, so the editor's fix waits for a reviewer instead of going live.
     assert incident.title == "Before"
     assert incident.publication_state == PublicationState.PUBLISHED
-    assert incident.version == 3
+    assert incident.version == 2
     proposal = Revision.objects.of(incident).pending().get()
     assert proposal.proposed["fields"]["title"] == "Typo fixed"
-    assert proposal.base_version == 3
+    assert proposal.base_version == 2
 
 
 def test_it_shows_a_conflict_on_a_person_and_keeps_the_name_variants_sent(editor_client):
