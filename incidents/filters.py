@@ -145,7 +145,7 @@ class IncidentFilter(django_filters.FilterSet):
         help_text=_("Repeat for several."),
     )
     place = slug_filter(
-        Location.objects.all(),
+        Location.objects.visible_to,
         method="filter_place",
         label=_("Place"),
         help_text=_("Slug of a place; includes everything inside it (a country, its cities)."),
@@ -314,7 +314,7 @@ class StatementFilter(django_filters.FilterSet):
         help_text=_("Slug of the person who spoke."),
     )
     organization = slug_filter(
-        Organization.objects.all(),
+        Organization.objects.visible_to,
         field_name="speaker_organization",
         label=_("Organization"),
         help_text=_("Slug of the organization that spoke or on whose behalf."),
@@ -473,7 +473,7 @@ class LocationFilter(django_filters.FilterSet):
         help_text=_("ISO 3166 country code, e.g. KZ."),
     )
     within = slug_filter(
-        Location.objects.all(),
+        Location.objects.visible_to,
         method="filter_within",
         label=_("Within"),
         help_text=_("Slug of a place: that place and every place inside it."),

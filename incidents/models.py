@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -104,6 +104,35 @@ class LocationQuerySet(HistoryRecordingQuerySet):
         """The location and every place inside it (a country includes its cities and sites)."""
         return self.filter(path__startswith=location.path)
 
+    def in_public_use(self):
+        """The places a public record uses, and the places they are inside.
+
+        A place has no publication state of its own: one created for a draft case (its
+        name, its exact coordinates) stays a draft until something published uses it: a
+        published incident's place, a public detention's place of custody or release, a
+        timeline event of a published incident. A country is public once a city in it is.
+        """
+        inside = OuterRef("path")
+        return self.filter(
+            Exists(Incident.objects.published().filter(location__path__startswith=inside))
+            | Exists(
+                Detention.objects.published().filter(
+                    Q(custody_location__path__startswith=inside)
+                    | Q(release_location__path__startswith=inside)
+                )
+            )
+            | Exists(
+                IncidentEvent.objects.filter(
+                    incident__in=Incident.objects.published(), location__path__startswith=inside
+                )
+            )
+        )
+
+    def visible_to(self, user):
+        if can_see_unpublished(user):
+            return self.all()
+        return self.in_public_use()
+
 
 class Location(ReviewedModel):
     """A place in a tree: country > region > city > site (checkpoint, police station…).
@@ -145,6 +174,10 @@ class Location(ReviewedModel):
     objects = LocationQuerySet.as_manager()
 
     history = TrackedHistory()
+
+    def is_public_record(self) -> bool:
+        # A draft's place is the editor's to correct until something published uses it.
+        return Location.objects.in_public_use().filter(pk=self.pk).exists()
 
     class Meta:
         ordering = ["path"]

@@ -89,7 +89,7 @@ class PositionFilter(django_filters.FilterSet):
         help_text=_("Slug of the person who held the post."),
     )
     organization = slug_filter(
-        Organization.objects.all(),
+        Organization.objects.visible_to,
         label=_("Organization"),
         help_text=_("Slug of the organization."),
     )

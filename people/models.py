@@ -11,7 +11,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -334,6 +334,40 @@ class OrganizationKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class OrganizationQuerySet(HistoryRecordingQuerySet):
+    def in_public_use(self):
+        """The organizations a public record names, and those they are part of (two levels
+        up): the speaker of a published statement, the body that made an allegation about a
+        public detention, the employer of a post shown on a published person's page. One
+        created while entering a draft stays a draft until something published uses it."""
+        from incidents.models import Allegation, Detention, Statement
+
+        here = OuterRef("pk")
+        used = Organization.objects.filter(
+            Exists(Statement.objects.published().filter(speaker_organization=here))
+            | Exists(
+                Allegation.objects.filter(
+                    detention__in=Detention.objects.published(), alleged_by_organization=here
+                )
+            )
+            | Exists(visible_positions(None).filter(organization=here))
+        )
+        return self.filter(
+            Exists(
+                used.filter(
+                    Q(pk=OuterRef("pk"))
+                    | Q(parent=OuterRef("pk"))
+                    | Q(parent__parent=OuterRef("pk"))
+                )
+            )
+        )
+
+    def visible_to(self, user):
+        if can_see_unpublished(user):
+            return self.all()
+        return self.in_public_use()
+
+
 class Organization(ReviewedModel):
     name = models.CharField(_("name"), max_length=250)
     name_native = models.CharField(_("name (native script)"), max_length=250, blank=True)
@@ -359,8 +393,13 @@ class Organization(ReviewedModel):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = HistoryRecordingQuerySet.as_manager()
+    objects = OrganizationQuerySet.as_manager()
     history = TrackedHistory(m2m_fields=[sources])
+
+    def is_public_record(self) -> bool:
+        # One entered with a draft is the editor's to correct until something published
+        # names it.
+        return Organization.objects.in_public_use().filter(pk=self.pk).exists()
 
     class Meta:
         ordering = ["name"]

@@ -89,6 +89,16 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     publication_state = PublicationState.PUBLISHED
 
 
+class PublicPlaceFactory(LocationFactory):
+    """A place a published incident uses, which makes it public: a place nothing published
+    uses yet is a draft's (incidents.models.LocationQuerySet.in_public_use)."""
+
+    @factory.post_generation
+    def used_by(place, create, extracted, **kwargs):
+        if create:
+            IncidentFactory(location=place)
+
+
 class PersonFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = people.Person
@@ -169,6 +179,16 @@ class StatementFactory(factory.django.DjangoModelFactory):
     kind = incidents.StatementKind.CLAIM
     text = "The ministry said something."
     publication_state = PublicationState.PUBLISHED
+
+
+class PublicOrganizationFactory(OrganizationFactory):
+    """An organization a published statement names as its speaker, which makes it public
+    (people.models.OrganizationQuerySet.in_public_use)."""
+
+    @factory.post_generation
+    def used_by(organization, create, extracted, **kwargs):
+        if create:
+            StatementFactory(speaker_organization=organization)
 
 
 class FollowUpActionFactory(factory.django.DjangoModelFactory):

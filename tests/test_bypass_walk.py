@@ -25,10 +25,10 @@ from tests.cabar_tracker.staff.test_access import STAFF_URLS
 from tests.factories import (
     DetentionFactory,
     IncidentFactory,
-    LocationFactory,
-    OrganizationFactory,
     PersonFactory,
     PositionFactory,
+    PublicOrganizationFactory,
+    PublicPlaceFactory,
     SituationFactory,
     SourceFactory,
     StatementFactory,
@@ -44,8 +44,9 @@ RECORDS = {
     "statement": (StatementFactory, "text"),
     "source": (SourceFactory, "title"),
     "situation": (SituationFactory, "title"),
-    "location": (LocationFactory, "name"),
-    "organization": (OrganizationFactory, "name"),
+    # A place and an organization are public once something published uses them.
+    "location": (PublicPlaceFactory, "name"),
+    "organization": (PublicOrganizationFactory, "name"),
     "position": (PositionFactory, "title"),
 }
 APP_LABELS = {"person": "people", "organization": "people", "position": "people"}
@@ -65,7 +66,7 @@ def _record_paths() -> list[tuple[str, str]]:
         if "model_name" in kwargs:
             paths += [(short, kind) for kind in RECORDS]
         else:
-            kind = short.rsplit("_", 1)[0]
+            kind = short.split("_", 1)[0]
             paths.append((short, kind))
     return paths
 

@@ -9,9 +9,11 @@ hidden names, in every format, and asserts no marker appears in any response.
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from cabar_tracker.publishing import PublicationState
 from people.models import NameKind
@@ -37,6 +39,13 @@ MARKERS = [
     "postmarker",
     # The citizenship of a speaker whose own record is not published yet.
     "mongolia",
+    # A place and an organization entered with a draft case, which nothing published uses
+    # yet: their names and the place's exact coordinates.
+    "draftplace",
+    "77.123456",
+    "draftorg",
+    # The slug a withheld person's name would give (their slug is random instead).
+    "withheldname-markerov",
 ]
 
 # Pages that list every country by name (the API schema's enumeration of citizenship codes,
@@ -109,6 +118,22 @@ def restricted_world(db):
         title="DRAFTINCIDENT title", slug="draftincident", location=place, publication_state=draft
     )
     factories.DetentionFactory(incident=draft_incident, person=draft_person)
+    # A place and an organization made for the draft case: drafts themselves until
+    # something published uses them.
+    draft_place = factories.LocationFactory(
+        name="DRAFTPLACE village",
+        slug="draftplace-village",
+        parent=place,
+        latitude=Decimal("43.123456"),
+        longitude=Decimal("77.123456"),
+    )
+    draft_place.coordinate_precision = "exact"
+    draft_place.save()
+    factories.IncidentFactory(title="Second draft", location=draft_place, publication_state=draft)
+    draft_organization = factories.OrganizationFactory(name="DRAFTORG unit", slug="draftorg")
+    factories.StatementFactory(
+        speaker_organization=draft_organization, text="Draft words.", publication_state=draft
+    )
     factories.DetentionFactory(incident=incident, person=draft_person, publication_state=draft)
     factories.StatementFactory(text="DRAFTSTATEMENT text", publication_state=draft)
     # A published statement by a person whose record is not published yet: shown only as
@@ -212,3 +237,54 @@ def test_no_public_url_shows_anything_restricted(client, restricted_world):
                 checked += 1
     # The walk must really cover the site: home, the case, place, person pages and more.
     assert checked > 100, checked
+
+
+def test_removals_list_nothing_that_was_never_public(client):
+    """A mirror learns of removals of what it could have copied, and of nothing else: a
+    draft archived, or a detention of a case never published, is not announced."""
+    since = (timezone.now() - datetime.timedelta(minutes=1)).isoformat()
+    draft = factories.IncidentFactory(publication_state=PublicationState.DRAFT)
+    never_public = factories.DetentionFactory(incident=draft)
+    draft_source = factories.SourceFactory(publication_state=PublicationState.DRAFT)
+    for record in (draft, never_public, draft_source):
+        record.archived_at = timezone.now()
+        record.save()
+    once_public = factories.SourceFactory()
+    once_public.archived_at = timezone.now()
+    once_public.save()
+
+    results = client.get("/api/v1/removals/", {"since": since}).json()["results"]
+
+    listed = {(row["type"], row["id"]) for row in results}
+    assert ("source", once_public.pk) in listed
+    assert not listed & {
+        ("incident", draft.pk),
+        ("detention", never_public.pk),
+        ("source", draft_source.pk),
+    }
+
+
+def test_two_versions_differing_only_in_hidden_values_share_their_public_etag(client):
+    """The ETag is computed from what the caller receives, so a guessed hidden value (a
+    withheld name, its variants, a post, a staff note) cannot be confirmed against it
+    offline: the record with one set of hidden values and with another give one ETag."""
+    from people.models import Person
+
+    person = factories.PersonFactory(
+        name="Withheldname Markerov", identity_withheld=True, staff_notes="STAFFNOTE a"
+    )
+    url = f"/api/v1/people/{person.pk}/"
+    for round_number, query in enumerate(("", "?format=csv")):
+        first = client.get(url + query)
+        factories.PersonNameFactory(person=person, name=f"Markerova Variant {round_number}")
+        factories.PositionFactory(person=person, title=f"POSTMARKER head {round_number}")
+        Person.objects.filter(pk=person.pk).update(
+            name=f"Hiddenov Other {round_number}",
+            name_native="Маркеров",
+            staff_notes=f"STAFFNOTE {round_number}",
+        )
+        second = client.get(url + query)
+        assert first.content == second.content
+        assert first["ETag"] == second["ETag"]
+        text = second.content.decode().lower()
+        assert not [marker for marker in MARKERS if marker in text]

@@ -104,6 +104,12 @@ urlpatterns = [
     ),
     path("archived/", incident_staff.archived_list, name="archived"),
     path("review/", incident_staff.review_queue_page, name="review_queue"),
+    # Everything of one case waiting for review, published in one step.
+    path(
+        "review/cases/<int:pk>/publish/",
+        incident_staff.publish_whole_case,
+        name="incident_publish_case",
+    ),
     # Proposed changes to public records (incidents/revisions.py).
     path("proposals/<int:pk>/publish/", proposals.publish_proposal, name="proposal_publish"),
     path("proposals/<int:pk>/return/", proposals.return_proposal, name="proposal_return"),

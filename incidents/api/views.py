@@ -192,7 +192,8 @@ class DetentionViewSet(ArchiveMixin, RecordViewSet):
 class LocationViewSet(RecordViewSet):
     """Places: a tree of countries, regions, cities and sites (checkpoints, police stations).
 
-    Places are not publishable records: every place is public. Ordered as the tree (each
+    Places have no publication state: a place is public once something published uses it
+    (it, or a place inside it); until then only staff see it. Ordered as the tree (each
     place after the place it is inside)."""
 
     model = Location
@@ -208,7 +209,10 @@ class LocationViewSet(RecordViewSet):
 
     def detail_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("parent").prefetch_related(
-            Prefetch("children", queryset=Location.objects.order_by("name", "pk"))
+            Prefetch(
+                "children",
+                queryset=Location.objects.visible_to(self.request.user).order_by("name", "pk"),
+            )
         )
 
     def prepare(self, records: list, *, detail: bool) -> None:

@@ -154,8 +154,8 @@ def search(user, query: str, limit: int = GROUP_SIZE) -> SearchResults:
         people=people,
         incidents=search_incidents(user, query, limit, named=named),
         statements=search_statements(user, query, limit, named=named),
-        places=search_places(query, limit),
-        organizations=search_organizations(query, limit),
+        places=search_places(user, query, limit),
+        organizations=search_organizations(user, query, limit),
     )
 
 
@@ -460,24 +460,26 @@ def _name_rank(query: str, fields: list[str]) -> Case:
     )
 
 
-def search_places(query: str, limit: int = GROUP_SIZE) -> Group:
+def search_places(user, query: str, limit: int = GROUP_SIZE) -> Group:
     if not query:
         return Group()
     fields = ["name", "name_native"]
     rows = list(
-        Location.objects.filter(_contains(fields, query))
+        Location.objects.visible_to(user)
+        .filter(_contains(fields, query))
         .annotate(rank=_name_rank(query, fields))
         .order_by("-rank", "name", "pk")[: limit + 1]
     )
     return _group(rows, limit)
 
 
-def search_organizations(query: str, limit: int = GROUP_SIZE) -> Group:
+def search_organizations(user, query: str, limit: int = GROUP_SIZE) -> Group:
     if not query:
         return Group()
     fields = ["name", "name_native", "abbreviation"]
     rows = list(
-        Organization.objects.filter(_contains(fields, query))
+        Organization.objects.visible_to(user)
+        .filter(_contains(fields, query))
         .annotate(rank=_name_rank(query, fields))
         .order_by("-rank", "name", "pk")[: limit + 1]
     )

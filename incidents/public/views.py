@@ -223,10 +223,12 @@ def get_situation_for(user, slug: str) -> Situation:
     return get_object_or_404(situations, slug=slug)
 
 
-def get_location_for(slug: str) -> Location:
-    # Places are not publishable records: every place exists for everyone, and what is
-    # filtered is the incidents listed on its page.
-    return get_object_or_404(Location.objects.prefetch_related("children"), slug=slug)
+def get_location_for(user, slug: str) -> Location:
+    """A place the user may see (`LocationQuerySet.visible_to`: a draft case's place is not
+    public until something published uses it), with the places inside it they may see."""
+    places = Location.objects.visible_to(user)
+    children = Prefetch("children", queryset=Location.objects.visible_to(user).order_by("name"))
+    return get_object_or_404(places.prefetch_related(children), slug=slug)
 
 
 def get_statement_for(user, pk: int) -> Statement:
@@ -312,7 +314,7 @@ def situation_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def location_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    location = get_location_for(slug)
+    location = get_location_for(request.user, slug)
     # The place's own incidents and those in every place inside it (a country lists its
     # cities' and checkpoints' incidents).
     incidents = Incident.objects.visible_to(request.user).in_location(location)

@@ -7,10 +7,10 @@ made from an old version and shows the conflict.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,11 +20,12 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from cabar_tracker.publishing import PublishableModel
+from cabar_tracker.publishing import PublishableModel, may_publish
 from cabar_tracker.staff.access import staff_required
 from cabar_tracker.staff.editing import edit_record
 from cabar_tracker.staff.history_views import edit_url, history_url
 from cabar_tracker.staff.proposals import waiting_proposals
+from incidents.cases import case_of, key_of, publish_case, revision_key
 from incidents.models import Detention, Incident, Location, Source, Statement
 from incidents.staff.forms import (
     DetentionForm,
@@ -243,9 +244,23 @@ def _links(model_name: str, record: models.Model, *, public: bool) -> dict:
     }
 
 
+@dataclass
+class CaseInQueue:
+    """What waits for review of one case (or, with no incident, of no case)."""
+
+    incident: Incident | None
+    entries: list[ListedRecord] = field(default_factory=list)
+    proposals: list = field(default_factory=list)
+
+    @property
+    def edit_url(self) -> str | None:
+        return edit_url(self.incident) if self.incident is not None else None
+
+
 @staff_required
 def review_queue_page(request: HttpRequest) -> HttpResponse:
-    """What waits for a reviewer, the longest-waiting first, of every kind of record."""
+    """What waits for a reviewer, grouped by case, the case waiting longest first: records
+    in review and changes proposed to published ones, each with its diff and note."""
     entries = [
         ListedRecord(
             record=entry.record,
@@ -255,11 +270,74 @@ def review_queue_page(request: HttpRequest) -> HttpResponse:
         )
         for entry in review_queue()
     ]
+    proposals = waiting_proposals()
+    cases = case_of(
+        {key_of(entry.record) for entry in entries}
+        | {revision_key(item.revision) for item in proposals}
+    )
+    incidents = Incident._base_manager.select_related("location").in_bulk(
+        {pk for pk in cases.values() if pk is not None}
+    )
+    groups: dict[int | None, CaseInQueue] = {}
+
+    def group(key) -> CaseInQueue:
+        pk = cases[key]
+        if pk not in groups:
+            groups[pk] = CaseInQueue(incident=incidents.get(pk))
+        return groups[pk]
+
+    # Both lists come longest-waiting first, so the groups do too.
+    for entry in entries:
+        group(key_of(entry.record)).entries.append(entry)
+    for item in proposals:
+        group(revision_key(item.revision)).proposals.append(item)
+    # Records of no case (places, organizations, situations) come last.
+    ordered = [g for pk, g in groups.items() if pk is not None]
+    ordered += [g for pk, g in groups.items() if pk is None]
     return render(
         request,
         "staff/review_queue.html",
-        {"entries": entries, "proposals": waiting_proposals()},
+        {"cases": ordered, "waiting": bool(entries), "proposed": bool(proposals)},
     )
+
+
+@staff_required
+@require_POST
+def publish_whole_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publish everything of one case that waits for review, in one step."""
+    if not may_publish(request.user):
+        raise PermissionDenied
+    incident = get_object_or_404(Incident._base_manager, pk=pk)
+    back = reverse("staff:review_queue")
+    try:
+        records, proposals = publish_case(incident=incident, user=request.user)
+    except PublicationBlocked as blocked:
+        for record, missing in blocked.problems:
+            messages.error(
+                request,
+                gettext("Nothing of the case was published: %(record)s lacks %(missing)s.")
+                % {"record": record, "missing": ", ".join(missing)},
+            )
+    except ValidationError as invalid:
+        messages.error(
+            request,
+            gettext("Nothing of the case was published: %(errors)s")
+            % {"errors": " ".join(invalid.messages)},
+        )
+    except WorkflowError as refused:
+        messages.error(
+            request,
+            gettext("Nothing of the case was published: %(reason)s") % {"reason": refused},
+        )
+    else:
+        messages.success(
+            request,
+            gettext(
+                "Published the case %(case)s: %(records)d records and %(changes)d proposed changes."
+            )
+            % {"case": incident, "records": len(records), "changes": len(proposals)},
+        )
+    return redirect(back)
 
 
 # What each kind needs loaded to be named in a list without a query per row.

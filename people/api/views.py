@@ -87,7 +87,9 @@ class OrganizationViewSet(RecordViewSet):
             .order_by("title", F("start_date").desc(nulls_last=True), "pk")
         )
         return queryset.select_related("parent").prefetch_related(
-            Prefetch("children", queryset=Organization.objects.order_by("name", "pk")),
+            Prefetch(
+                "children", queryset=Organization.objects.visible_to(user).order_by("name", "pk")
+            ),
             Prefetch("positions", queryset=positions, to_attr="visible_positions"),
             visible_sources(user),
         )

@@ -58,17 +58,25 @@ def get_person_for(user, slug: str) -> Person:
 def get_organization_for(user, slug: str) -> Organization:
     """The organization with its posts (held by persons the user may see) and statements.
 
-    Organizations are not publishable records, so this 404s only for an unknown slug.
+    Organizations have no publication state: one that nothing published names yet is
+    visible to staff only (`OrganizationQuerySet.visible_to`).
     """
     positions = (
         visible_positions(user)
         .select_related("person")
         .order_by("title", F("start_date").desc(nulls_last=True), "pk")
     )
-    organizations = Organization.objects.select_related("parent").prefetch_related(
-        "children",
-        Prefetch("positions", queryset=positions, to_attr="visible_positions"),
-        Prefetch("statements", queryset=_visible_statements(user), to_attr="visible_statements"),
+    children = Organization.objects.visible_to(user).order_by("name")
+    organizations = (
+        Organization.objects.visible_to(user)
+        .select_related("parent")
+        .prefetch_related(
+            Prefetch("children", queryset=children),
+            Prefetch("positions", queryset=positions, to_attr="visible_positions"),
+            Prefetch(
+                "statements", queryset=_visible_statements(user), to_attr="visible_statements"
+            ),
+        )
     )
     return get_object_or_404(organizations, slug=slug)
 

@@ -18,9 +18,11 @@ from tests.api_personas import API, token_client
 from tests.factories import (
     IncidentFactory,
     LocationFactory,
+    OrganizationFactory,
     PersonFactory,
     PersonNameFactory,
     SourceFactory,
+    StatementFactory,
 )
 from tests.incidents.staff.test_edit_pages import edit_url, incident_data
 from tests.test_bypass_walk import CSRF_TOKEN
@@ -311,12 +313,64 @@ def test_adding_or_removing_a_name_of_a_published_person_directly_is_refused(edi
 
 def test_a_place_edit_by_an_editor_waits_for_a_reviewer(editor):
     place = LocationFactory(name="Almaty")
+    IncidentFactory(location=place)  # a published case uses it: the place is public
     response = token_client(editor).patch(
         f"{API}/locations/{place.pk}/", {"name": "Marker"}, format="json"
     )
     assert response.status_code == 202, response.content
     place.refresh_from_db()
     assert place.name == "Almaty"
+
+
+def test_a_draft_s_place_is_a_draft_until_something_published_uses_it(client, editor, reviewer):
+    """Entering a draft case with a new place (its name, exact coordinates) publishes
+    nothing; publishing the case makes the place public; until then the editor corrects
+    it directly."""
+    from decimal import Decimal
+
+    from incidents.workflow import publish
+
+    samsy = LocationFactory(
+        name="Samsy", slug="samsy", latitude=Decimal("43.27"), longitude=Decimal("75.75")
+    )
+    samsy.coordinate_precision = "exact"
+    samsy.save()
+    in_review = PublicationState.IN_REVIEW
+    case = IncidentFactory(location=samsy, publication_state=in_review)
+    unit = OrganizationFactory(name="Samsy garrison", slug="samsy-garrison")
+    spoken = StatementFactory(speaker_organization=unit, publication_state=in_review)
+    spoken.incidents.add(case)
+    for record in (case, spoken):
+        record.sources.add(SourceFactory())
+
+    for url in (
+        "/places/samsy/",
+        "/organizations/samsy-garrison/",
+        f"{API}/locations/{samsy.pk}/",
+        f"{API}/organizations/{unit.pk}/",
+        "/incidents/?place=samsy",
+    ):
+        assert client.get(url).status_code in (400, 404), url
+    listed = client.get(f"{API}/locations/").content.decode()
+    assert "Samsy" not in listed and "75.75" not in listed
+    assert "Samsy" not in client.get(f"{API}/organizations/").content.decode()
+    # The editor's correction of the draft's place is saved as it is: nothing public.
+    response = token_client(editor).patch(
+        f"{API}/locations/{samsy.pk}/", {"name": "Samsy village"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert not Revision.objects.exists()
+
+    case.refresh_from_db()
+    publish(record=case, user=reviewer)
+    assert client.get("/places/samsy/").status_code == 200
+    assert "Samsy village" in client.get(f"{API}/locations/").content.decode()
+    # Its country came with it: a public place's ancestors are public.
+    assert client.get(samsy.parent.get_absolute_url()).status_code == 200
+    # The organization becomes public with the statement that names it.
+    spoken.refresh_from_db()
+    publish(record=spoken, user=reviewer)
+    assert client.get("/organizations/samsy-garrison/").status_code == 200
 
 
 def test_an_editor_still_edits_drafts_and_the_operator_s_commands_run(editor):
@@ -347,10 +401,11 @@ def test_the_review_queue_query_count_does_not_grow_with_proposals(
         )
     # session, user, permissions (2), menu groups, one query per kind waiting for review
     # (6), the proposals, their records and parents (one per kind: incident, person), the
-    # names of related records in the diffs (places, persons).
-    with django_assert_max_num_queries(18):
+    # names of related records in the diffs (places, persons), the case of each person,
+    # the cases' incidents.
+    with django_assert_max_num_queries(20):
         response = reviewer_client.get(reverse("staff:review_queue"))
-    assert len(response.context["proposals"]) == 2 * rows
+    assert sum(len(case.proposals) for case in response.context["cases"]) == 2 * rows
 
 
 def test_the_desk_lists_the_editor_s_returned_proposals_until_proposed_again(

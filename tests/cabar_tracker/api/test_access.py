@@ -17,6 +17,8 @@ from tests.factories import (
     OrganizationFactory,
     PersonFactory,
     PositionFactory,
+    PublicOrganizationFactory,
+    PublicPlaceFactory,
     SituationFactory,
     SourceFactory,
     StatementFactory,
@@ -35,9 +37,9 @@ RESOURCES = {
     "situations": (SituationFactory, True),
     "statements": (StatementFactory, True),
     "sources": (SourceFactory, True),
-    "organizations": (OrganizationFactory, False),
+    "organizations": (PublicOrganizationFactory, False),
     "positions": (PositionFactory, False),
-    "locations": (LocationFactory, False),
+    "locations": (PublicPlaceFactory, False),
 }
 PUBLISHABLE = [name for name, (_factory, publishable) in RESOURCES.items() if publishable]
 

@@ -4,7 +4,12 @@ write based on a stale one."""
 import pytest
 
 from tests.api_personas import API
-from tests.factories import DetentionFactory, IncidentFactory, LocationFactory, PositionFactory
+from tests.factories import (
+    DetentionFactory,
+    IncidentFactory,
+    PositionFactory,
+    PublicPlaceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +66,7 @@ def test_staff_and_the_public_get_different_etags(api, staff_api):
 
 
 def test_records_without_a_timestamp_have_etags_too(api):
-    for record, resource in ((LocationFactory(), "locations"), (PositionFactory(), "positions")):
+    for record, resource in ((PublicPlaceFactory(), "locations"), (PositionFactory(), "positions")):
         etag = api.get(f"{API}/{resource}/{record.pk}/")["ETag"]
         assert api.get(f"{API}/{resource}/{record.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 304
 

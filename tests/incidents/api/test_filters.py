@@ -19,6 +19,7 @@ from tests.factories import (
     PersonFactory,
     PersonNameFactory,
     PositionFactory,
+    PublicPlaceFactory,
     SituationFactory,
     SourceFactory,
     StatementFactory,
@@ -184,8 +185,9 @@ def test_it_never_finds_a_withheld_identity_by_name(api, staff_api):
 def test_it_filters_places(api):
     kazakhstan = CountryFactory()
     almaty = LocationFactory(parent=kazakhstan, slug="almaty", kind=LocationKind.CITY)
-    post = LocationFactory(parent=almaty, kind=LocationKind.BORDER_CROSSING)
+    post = PublicPlaceFactory(parent=almaty, kind=LocationKind.BORDER_CROSSING)
     kyrgyzstan = CountryFactory(name="Kyrgyzstan", country="KG")
+    IncidentFactory(location=kyrgyzstan)  # places are public once something published uses them
 
     assert set(listed(api, "locations", within="almaty")) == {almaty.pk, post.pk}
     assert listed(api, "locations", kind="border_crossing") == [post.pk]
@@ -289,16 +291,16 @@ def test_places_and_posts_take_updated_since(api):
 
     from incidents.models import Location
     from people.models import Position
-    from tests.factories import LocationFactory, PositionFactory
+    from tests.factories import PositionFactory, PublicPlaceFactory
 
-    LocationFactory()
+    PublicPlaceFactory()
     old_post = PositionFactory()
     long_ago = timezone.now() - datetime.timedelta(days=3)
     Location.objects.update(updated_at=long_ago)  # the place and the country it is in
     Position.objects.filter(pk=old_post.pk).update(updated_at=long_ago)
     type(old_post.person).objects.filter(pk=old_post.person_id).update(updated_at=long_ago)
     since = (timezone.now() - datetime.timedelta(minutes=1)).isoformat()
-    new_place, new_post = LocationFactory(parent=None), PositionFactory()
+    new_place, new_post = PublicPlaceFactory(parent=None), PositionFactory()
 
     places = api.get("/api/v1/locations/", {"updated_since": since}).json()["results"]
     posts = api.get("/api/v1/positions/", {"updated_since": since}).json()["results"]

@@ -18,6 +18,9 @@ from tests.factories import (
     OrganizationFactory,
     PersonFactory,
     PersonNameFactory,
+    PublicOrganizationFactory,
+    PublicPlaceFactory,
+    StaffUserFactory,
     StatementFactory,
 )
 
@@ -171,18 +174,34 @@ def test_it_finds_statements_by_and_about_a_person(ruzakhunov):
 
 
 def test_it_finds_places_and_organizations_in_either_script(db):
-    almaty = LocationFactory(name="Almaty", name_native="Алматы", parent=CountryFactory())
-    ministry = OrganizationFactory(name="Ministry of Foreign Affairs", abbreviation="MFA")
+    almaty = PublicPlaceFactory(name="Almaty", name_native="Алматы", parent=CountryFactory())
+    ministry = PublicOrganizationFactory(name="Ministry of Foreign Affairs", abbreviation="MFA")
 
-    assert list(search.search_places("Алматы")) == [almaty]
-    assert list(search.search_places("almaty")) == [almaty]
-    assert list(search.search_organizations("MFA")) == [ministry]
-    assert list(search.search_organizations("foreign affairs")) == [ministry]
+    assert list(search.search_places(None, "Алматы")) == [almaty]
+    assert list(search.search_places(None, "almaty")) == [almaty]
+    assert list(search.search_organizations(None, "MFA")) == [ministry]
+    assert list(search.search_organizations(None, "foreign affairs")) == [ministry]
+
+
+def test_it_finds_a_draft_s_place_and_organization_for_staff_only(db):
+    """A place or organization entered with a draft case is not public until something
+    published uses it: the public search does not find it, staff do."""
+    draft = PublicationState.DRAFT
+    samsy = LocationFactory(name="Samsy", parent=CountryFactory())
+    IncidentFactory(location=samsy, publication_state=draft)
+    unit = OrganizationFactory(name="Samsy garrison")
+    StatementFactory(speaker_organization=unit, publication_state=draft)
+    staff = StaffUserFactory()
+
+    assert list(search.search_places(None, "samsy")) == []
+    assert list(search.search_organizations(None, "samsy")) == []
+    assert list(search.search_places(staff, "samsy")) == [samsy]
+    assert list(search.search_organizations(staff, "samsy")) == [unit]
 
 
 def test_it_groups_the_results_by_kind(client, ruzakhunov):
-    LocationFactory(name="Ruzakhunov Street", parent=CountryFactory())
-    OrganizationFactory(name="Friends of Ruzakhunov")
+    PublicPlaceFactory(name="Ruzakhunov Street", parent=CountryFactory())
+    PublicOrganizationFactory(name="Friends of Ruzakhunov")
     StatementFactory(text="Ruzakhunov was freed.")
 
     page = results_page(client, "Ruzakhunov")

@@ -351,8 +351,11 @@ def test_the_queue_lists_every_kind_waiting_longest_first(editor, reviewer_clien
     assert [entry.record for entry in entries] == [statement, person, incident]
     assert {entry.submitted_by for entry in entries} == {editor.username}
     body = reviewer_client.get(reverse("staff:review_queue")).content.decode()
+    # The page groups them by case: the incident's case, then what belongs to no case
+    # (the statement is about no incident, the person detained in none), longest first.
+    assert body.index("Beaten in Shymkent") < body.index("Records of no case")
+    assert body.index("Records of no case") < body.index("The ministry denied it.")
     assert body.index("The ministry denied it.") < body.index("Baialy Torogeldiev")
-    assert body.index("Baialy Torogeldiev") < body.index("Beaten in Shymkent")
     assert "Not submitted" not in body
     assert action_url("publish", incident) in body
 
@@ -393,11 +396,13 @@ def test_the_review_queue_query_count_does_not_grow_with_rows(
         IncidentFactory(publication_state=IN_REVIEW)
     # session, user, one query per kind (incidents, detentions, persons, statements,
     # sources, situations) each with its submission read from the history in subqueries,
-    # the proposed changes waiting, the user's permissions (2), the staff menu's groups.
-    with django_assert_max_num_queries(12):
+    # the proposed changes waiting, the case of each (one per kind: detentions,
+    # statements, sources), the cases' incidents, the user's permissions (2), the staff
+    # menu's groups.
+    with django_assert_max_num_queries(16):
         response = reviewer_client.get(reverse("staff:review_queue"))
     assert response.status_code == 200
-    assert len(response.context["entries"]) == 4 * rows
+    assert sum(len(case.entries) for case in response.context["cases"]) == 4 * rows
 
 
 def test_it_records_the_day_published(reviewer):
