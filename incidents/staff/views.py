@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
@@ -76,12 +77,12 @@ class ChildRecords:
 
     heading: str
     rows: list[ChildRow]
-    add_url: str
+    add_url: str | None  # None when the user's role may not add one
     add_label: str
     empty: str
 
 
-def _event_rows(incident: Incident) -> ChildRecords:
+def _event_rows(incident: Incident, user) -> ChildRecords:
     # One query: the events with their places.
     events = incident.events.select_related("location").order_by("occurred_on", "pk")
     rows = [
@@ -99,13 +100,17 @@ def _event_rows(incident: Incident) -> ChildRecords:
     return ChildRecords(
         heading=gettext("Timeline events"),
         rows=rows,
-        add_url=reverse("staff:incidentevent_add", kwargs={"incident_pk": incident.pk}),
+        add_url=(
+            reverse("staff:incidentevent_add", kwargs={"incident_pk": incident.pk})
+            if user.has_perm("incidents.add_incidentevent")
+            else None
+        ),
         add_label=gettext("Add timeline event"),
         empty=gettext("No timeline events besides detentions, releases and statements."),
     )
 
 
-def _allegation_rows(detention: Detention) -> ChildRecords:
+def _allegation_rows(detention: Detention, user) -> ChildRecords:
     # One query: the allegations with who made them.
     allegations = detention.allegations.select_related(
         "alleged_by_person", "alleged_by_organization"
@@ -124,7 +129,11 @@ def _allegation_rows(detention: Detention) -> ChildRecords:
     return ChildRecords(
         heading=gettext("Allegations"),
         rows=rows,
-        add_url=reverse("staff:allegation_add", kwargs={"detention_pk": detention.pk}),
+        add_url=(
+            reverse("staff:allegation_add", kwargs={"detention_pk": detention.pk})
+            if user.has_perm("incidents.add_allegation")
+            else None
+        ),
         add_label=gettext("Add allegation"),
         empty=gettext("No allegations recorded."),
     )
@@ -138,7 +147,7 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form_class=IncidentForm,
         instance=incident,
         heading=gettext("Edit incident"),
-        extra_context={"children": _event_rows(incident)},
+        extra_context={"children": _event_rows(incident, request.user)},
     )
 
 
@@ -150,7 +159,7 @@ def detention_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form_class=DetentionForm,
         instance=detention,
         heading=gettext("Edit detention"),
-        extra_context={"children": _allegation_rows(detention)},
+        extra_context={"children": _allegation_rows(detention, request.user)},
     )
 
 
@@ -174,6 +183,7 @@ def _child_context(parent: models.Model, label: str, record: models.Model | None
 
 
 @staff_required
+@permission_required("incidents.add_incidentevent", raise_exception=True)
 def incidentevent_add(request: HttpRequest, incident_pk: int) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.not_archived(), pk=incident_pk)
     return edit_record(
@@ -204,6 +214,7 @@ def incidentevent_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@permission_required("incidents.add_allegation", raise_exception=True)
 def allegation_add(request: HttpRequest, detention_pk: int) -> HttpResponse:
     detention = get_object_or_404(
         Detention.objects.not_archived().select_related("person", "incident"), pk=detention_pk
@@ -270,6 +281,7 @@ def _ids(request: HttpRequest, name: str) -> list[int]:
 
 
 @staff_required
+@permission_required("incidents.add_statement", raise_exception=True)
 def statement_add(request: HttpRequest) -> HttpResponse:
     # Started from a case or a person page: the statement is about them.
     initial = {"incidents": _ids(request, "incident"), "people": _ids(request, "person")}
@@ -293,6 +305,7 @@ def statement_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@permission_required("incidents.add_source", raise_exception=True)
 def source_add(request: HttpRequest) -> HttpResponse:
     return edit_record(request, form_class=SourceForm, heading=gettext("New source"))
 
@@ -306,6 +319,7 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@permission_required("incidents.add_location", raise_exception=True)
 def location_add(request: HttpRequest) -> HttpResponse:
     return edit_record(request, form_class=LocationForm, heading=gettext("New place"))
 
