@@ -78,12 +78,15 @@
   }
   // The slug follows the name while it is empty or still the last suggestion.
   var suggested = slug.value === "" || slug.value === slugify(name.value) ? slug.value : null;
-  name.addEventListener("input", function () {
+  function follow() {
     if (suggested === null || slug.value !== suggested) {
       suggested = null;
       return;
     }
     suggested = slugify(name.value);
     slug.value = suggested;
-  });
+  }
+  name.addEventListener("input", follow);
+  // A name typed before this script ran (it is deferred) gets its slug now.
+  follow();
 })();

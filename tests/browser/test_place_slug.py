@@ -33,6 +33,7 @@ def test_the_slug_follows_the_name_until_edited_by_hand(visitor: Visitor, editor
     log_in(visitor, EDITOR_NAME)
     page.get_by_role("navigation", name="Staff").get_by_role("link", name="New place").click()
     expect(page.get_by_role("heading", level=1, name="New place")).to_be_visible()
+    page.wait_for_load_state("load")  # the deferred script is listening
     name, slug = page.locator("#id_name"), page.locator("#id_slug")
 
     name.fill("Ak Zhol checkpoint")
