@@ -6,6 +6,10 @@ For each, an editor changes a published record (a real edit on edit pages and in
 the request the path takes, with a note, on the others); the anonymous views of the record
 (its page, the API detail, the list, the CSV and the feed) must be byte-identical before
 and after. Then a reviewer publishes what was proposed and the change is visible.
+
+The rows of a case (timeline events, allegations) are shown on their case's page: their
+views are the case's. Paths that add a row to a record (`<parent>_pk` in the URL) are walked
+the same way: the editor's addition to a published case waits for a reviewer.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from rest_framework.test import APIClient
 
 from cabar_tracker.api.urls import router
 from incidents import revisions
-from incidents.models import Revision
+from incidents.models import Revision, RevisionAction
 from tests.api_personas import API, token_client
 from tests.cabar_tracker.staff.test_access import STAFF_URLS
 from tests.factories import (
+    AllegationFactory,
     DetentionFactory,
+    IncidentEventFactory,
     IncidentFactory,
     PersonFactory,
     PositionFactory,
@@ -48,12 +54,19 @@ RECORDS = {
     "location": (PublicPlaceFactory, "name"),
     "organization": (PublicOrganizationFactory, "name"),
     "position": (PositionFactory, "title"),
+    "incidentevent": (IncidentEventFactory, "title"),
+    "allegation": (AllegationFactory, "description"),
 }
 APP_LABELS = {"person": "people", "organization": "people", "position": "people"}
 
+# The rows of a case, by the record whose page shows them.
+PARENTS = {"incidentevent": "incident", "allegation": "detention"}
+# What a new row needs besides its text field (the add walk).
+NEW_ROW = {"incidentevent": {"kind": "media_report"}, "allegation": {"kind": "torture"}}
+
 # Staff paths that name no public record: follow-ups are staff-only; proposals are the
 # review itself (reviewer only, tested in tests/incidents/test_revisions.py).
-NOT_RECORD_PATHS = {"followup_done", "proposal_publish", "proposal_return"}
+NOT_RECORD_PATHS = {"followup_add", "followup_done", "proposal_publish", "proposal_return"}
 
 
 def _record_paths() -> list[tuple[str, str]]:
@@ -71,16 +84,40 @@ def _record_paths() -> list[tuple[str, str]]:
     return paths
 
 
+def _add_paths() -> list[tuple[str, str]]:
+    """(staff URL name, kind of row) for every staff URL that adds a row to a record named
+    by `<parent>_pk`."""
+    paths = []
+    for name, kwargs in STAFF_URLS:
+        short = name.split(":", 1)[1]
+        if short in NOT_RECORD_PATHS or not any(key.endswith("_pk") for key in kwargs):
+            continue
+        paths.append((short, short.rsplit("_", 1)[0]))
+    return paths
+
+
 STAFF_PATHS = _record_paths()
+ADD_PATHS = _add_paths()
 API_PATHS = [basename for _prefix, _viewset, basename in router.registry]
 
 
 def test_every_path_is_walked():
     for short, kind in STAFF_PATHS:
         assert kind in RECORDS, f"staff:{short} acts on '{kind}': add it to the walk"
+    for short, kind in ADD_PATHS:
+        assert kind in PARENTS, f"staff:{short} adds a '{kind}': add it to the walk"
     for basename in API_PATHS:
         assert basename in RECORDS, f"API resource '{basename}': add it to the walk"
     assert len(STAFF_PATHS) >= 20 and len(API_PATHS) == 9
+    assert {short for short, _kind in ADD_PATHS} >= {"incidentevent_add", "allegation_add"}
+
+
+def shown_on(record):
+    """The record whose public page and API detail show `record`: itself, or for a row of
+    a case (a timeline event, an allegation) the record it belongs to."""
+    while record._meta.model_name in PARENTS:
+        record = getattr(record, PARENTS[record._meta.model_name])
+    return record
 
 
 def public_views(record) -> dict[str, bytes]:
@@ -90,6 +127,7 @@ def public_views(record) -> dict[str, bytes]:
         "csv": reverse("incidents:incidents_csv"),
         "feed": reverse("incidents:incident_feed"),
     }
+    record = shown_on(record)
     if hasattr(record, "get_absolute_url"):
         urls["page"] = record.get_absolute_url()
     basename = record._meta.model_name
@@ -169,8 +207,42 @@ def test_no_staff_path_lets_an_editor_change_the_public_record(
     # What was proposed reaches the public once a reviewer publishes it.
     for proposal in Revision.objects.of(record).pending():
         revisions.publish_revision(revision=proposal, user=reviewer)
+        if proposal.action == RevisionAction.DELETE:
+            assert not type(record)._base_manager.filter(pk=record.pk).exists()
+            assert public_views(record) != before
+            continue
         record.refresh_from_db()
         assert getattr(record, text_field) == "Marker changed by an editor"
+
+
+@pytest.mark.parametrize(("short", "kind"), ADD_PATHS, ids=[f"{s}-{k}" for s, k in ADD_PATHS])
+def test_no_staff_path_lets_an_editor_add_to_the_public_record(
+    editor_client, reviewer, short, kind
+):
+    factory, text_field = RECORDS[kind]
+    IncidentFactory()  # a feed with an entry: an empty feed's <updated> is the clock's
+    sample = factory()  # a row of a published record: the record the new row is added to
+    parent_field = PARENTS[kind]
+    parent = getattr(sample, parent_field)
+    url = reverse(f"staff:{short}", kwargs={f"{parent_field}_pk": parent.pk})
+    before = public_views(sample)
+
+    page = editor_client.get(url)
+    assert page.status_code == 200
+    data = {**_form_data(page), **NEW_ROW[kind], text_field: "Marker added by an editor"}
+    response = editor_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()
+    assert public_views(sample) == before, f"staff:{short} changed the public {parent_field}"
+    model = type(sample)
+    added = {parent_field: parent, text_field: "Marker added by an editor"}
+    assert not model._base_manager.filter(**added).exists()
+
+    proposal = Revision.objects.about(parent).pending().get()
+    assert proposal.action == RevisionAction.CREATE
+    revisions.publish_revision(revision=proposal, user=reviewer)
+    assert model._base_manager.filter(**added).exists()
+    assert public_views(sample) != before
 
 
 @pytest.mark.parametrize("basename", API_PATHS)

@@ -213,9 +213,15 @@ def edit_record(
     heading: str,
     formset_class: type[forms.BaseInlineFormSet] | None = None,
     initial: dict | None = None,
+    done_url: str | None = None,
+    extra_context: dict | None = None,
 ) -> HttpResponse:
     """The edit (or add) page of one record: GET shows the form, POST saves it or shows the
-    errors (400) or the conflict (409)."""
+    errors (400) or the conflict (409).
+
+    `done_url` is where a save leads (a row's parent record, whose page lists it; a proposed
+    addition has no page of its own yet); by default the record's own edit page.
+    `extra_context` is shown around the form (the rows of the record, say)."""
     formset = None
     if request.method == "POST":
         form = form_class(request.POST, instance=instance)
@@ -248,7 +254,7 @@ def edit_record(
                         else:
                             if any(row.they_changed for row in rows):
                                 messages.info(request, _merged_message(rows))
-                            return _saved(request, saved, retry)
+                            return _saved(request, saved, retry, done_url)
                 return _conflict(
                     request,
                     form_class=form_class,
@@ -257,7 +263,7 @@ def edit_record(
                     rows=rows,
                     heading=heading,
                 )
-            return _saved(request, saved, form)
+            return _saved(request, saved, form, done_url)
     record = instance if instance is not None and instance.pk else None
     record_context = _record_context(record, check=request.method != "POST")
     if request.method != "POST":
@@ -265,6 +271,7 @@ def edit_record(
         if formset_class is not None:
             formset = formset_class(instance=instance)
     context = {
+        **(extra_context or {}),
         **record_context,
         "form": form,
         "formset": formset,
@@ -288,7 +295,9 @@ def _opened_form(form_class, instance, initial: dict | None, pending):
     return form_class(instance=proposed, initial={**(initial or {}), **links})
 
 
-def _saved(request: HttpRequest, saved: models.Model | None, form) -> HttpResponse:
+def _saved(
+    request: HttpRequest, saved: models.Model | None, form, done_url: str | None = None
+) -> HttpResponse:
     if getattr(form, "proposals", None):
         messages.success(
             request,
@@ -301,6 +310,8 @@ def _saved(request: HttpRequest, saved: models.Model | None, form) -> HttpRespon
         messages.info(request, gettext("Nothing changed: no change waits for review."))
     else:
         messages.success(request, gettext("Saved: %(record)s.") % {"record": saved})
+    if done_url:
+        return redirect(done_url)
     if saved is None:
         return redirect("staff:dashboard")
     return redirect(edit_url(saved) or history_url(saved))

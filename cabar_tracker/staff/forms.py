@@ -90,12 +90,36 @@ class PersonChoiceField(forms.ModelChoiceField):
         return person_label(obj)
 
 
-class PersonMultipleChoiceField(forms.ModelMultipleChoiceField):
+# The largest key a record can have (a 64-bit integer column).
+MAX_PK = 2**63 - 1
+
+
+class KeysInRangeMixin:
+    """Refuse a chosen key too large for the database as an invalid choice. Django looks the
+    chosen keys up with `pk__in`, which it does not range-check: SQLite's driver raises
+    OverflowError and PostgreSQL an error for a number of 20 digits, a 500 either way."""
+
+    def _check_values(self, value):
+        for key in value if isinstance(value, list | tuple) else ():
+            try:
+                in_range = abs(int(key)) <= MAX_PK
+            except (TypeError, ValueError):
+                in_range = True  # Django names it an invalid value itself
+            if not in_range:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": key},
+                )
+        return super()._check_values(value)
+
+
+class PersonMultipleChoiceField(KeysInRangeMixin, forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Person) -> str:
         return person_label(obj)
 
 
-class SourceMultipleChoiceField(forms.ModelMultipleChoiceField):
+class SourceMultipleChoiceField(KeysInRangeMixin, forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Source) -> str:
         date = f", {obj.publication_date}" if obj.publication_date else ""
         return f"{obj}{date}"

@@ -38,6 +38,31 @@ urlpatterns = [
     path("sources/<int:pk>/edit/", incident_staff.source_edit, name="source_edit"),
     path("locations/new/", incident_staff.location_add, name="location_add"),
     path("locations/<int:pk>/edit/", incident_staff.location_edit, name="location_edit"),
+    # The rows of a case: an incident's timeline events, a detention's allegations.
+    path(
+        "incidents/<int:incident_pk>/events/new/",
+        incident_staff.incidentevent_add,
+        name="incidentevent_add",
+    ),
+    path("events/<int:pk>/edit/", incident_staff.incidentevent_edit, name="incidentevent_edit"),
+    path(
+        "events/<int:pk>/delete/",
+        incident_staff.child_remove,
+        {"model": incident_models.IncidentEvent, "parent_field": "incident"},
+        name="incidentevent_delete",
+    ),
+    path(
+        "detentions/<int:detention_pk>/allegations/new/",
+        incident_staff.allegation_add,
+        name="allegation_add",
+    ),
+    path("allegations/<int:pk>/edit/", incident_staff.allegation_edit, name="allegation_edit"),
+    path(
+        "allegations/<int:pk>/delete/",
+        incident_staff.child_remove,
+        {"model": incident_models.Allegation, "parent_field": "detention"},
+        name="allegation_delete",
+    ),
     path("people/new/", people_staff.person_add, name="person_add"),
     path("people/<int:pk>/edit/", people_staff.person_edit, name="person_edit"),
     path("people/<int:pk>/merge/", people_staff.person_merge, name="person_merge"),

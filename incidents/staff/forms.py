@@ -1,4 +1,5 @@
-"""Staff edit forms for incidents, detentions, statements, sources and places.
+"""Staff edit forms for incidents, detentions, statements, sources and places, and for the
+timeline events of an incident and the allegations of a detention.
 
 Every form carries the version of the record it was opened at (a hidden field) and saves
 through `save_checked()`, which refuses to write over a change made since
@@ -27,7 +28,17 @@ from cabar_tracker.staff.forms import (
     initial_ids,
     with_current,
 )
-from incidents.models import Detention, Incident, Location, Situation, Source, Statement
+from incidents.models import (
+    Allegation,
+    Detention,
+    Incident,
+    IncidentEvent,
+    Location,
+    Situation,
+    Source,
+    Statement,
+)
+from incidents.staff.entry import unique_slug
 from people.models import Organization, Person, Position
 
 
@@ -294,6 +305,8 @@ class SourceForm(VersionedModelForm):
 class LocationForm(VersionedModelForm):
     parent = LocationChoiceField(label=_("Inside"), required=False)
 
+    SLUG_FALLBACK = "place"
+
     fieldsets = (
         (_("The place"), [("name", "name_native"), "slug", "kind", "parent", "country"]),
         (_("On the map"), [("latitude", "longitude"), "coordinate_precision"]),
@@ -323,3 +336,112 @@ class LocationForm(VersionedModelForm):
             self.fields["parent"].queryset = Location.objects.exclude(
                 path__startswith=self.instance.path
             ).order_by("path")
+        else:
+            # A new place may leave the slug to us: it is made from the name (clean()).
+            # static/js/staff_forms.js fills it in as the name is typed, so it can be seen
+            # and changed before saving. An existing place keeps its slug unless changed on
+            # purpose: it is in the address of the place's page.
+            slug = self.fields["slug"]
+            slug.required = False
+            slug.help_text = _("Left empty, it is made from the name.")
+            slug.widget.attrs["data-slug-from"] = self["name"].auto_id
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk and not cleaned.get("slug") and cleaned.get("name"):
+            cleaned["slug"] = unique_slug(Location, cleaned["name"], fallback=self.SLUG_FALLBACK)
+        return cleaned
+
+
+class StatementChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Statement) -> str:
+        said = f" ({obj.said})" if obj.said else ""
+        return f"{obj.speaker}{said}: {obj.text[:60]}"
+
+
+class IncidentEventForm(VersionedModelForm):
+    """A dated event of one incident. The incident is the page's (the view sets it): an
+    event is not moved to another case from here."""
+
+    location = LocationChoiceField(label=_("Place"), required=False)
+    sources = SourceMultipleChoiceField(
+        label=_("Sources"), queryset=Source.objects.none(), required=False
+    )
+
+    fieldsets = (
+        (_("What happened"), ["title", "kind", "description"]),
+        (_("Where and when"), [("occurred_on", "occurred_on_precision"), "location"]),
+        (_("Sources"), ["sources"]),
+    )
+
+    class Meta:
+        model = IncidentEvent
+        fields = [
+            "title",
+            "kind",
+            "description",
+            "occurred_on",
+            "occurred_on_precision",
+            "location",
+            "sources",
+        ]
+        widgets = {
+            **date_widgets("occurred_on"),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {"occurred_on": DATE_HELP, "occurred_on_precision": PRECISION_HELP}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sources"].queryset = with_current(
+            Source.objects.not_archived(), *initial_ids(self, "sources")
+        )
+
+
+class AllegationForm(VersionedModelForm):
+    """What was alleged about one detention. The detention is the page's (the view sets
+    it)."""
+
+    alleged_by_person = PersonChoiceField(
+        label=_("Alleged by (person)"), queryset=Person.objects.none(), required=False
+    )
+    statement = StatementChoiceField(
+        label=_("Made in statement"), queryset=Statement.objects.none(), required=False
+    )
+    sources = SourceMultipleChoiceField(
+        label=_("Sources"), queryset=Source.objects.none(), required=False
+    )
+
+    fieldsets = (
+        (_("What was alleged"), ["kind", "description"]),
+        (_("Who alleged it"), ["alleged_by_person", "alleged_by_organization", "statement"]),
+        (_("Sources"), ["sources"]),
+    )
+
+    class Meta:
+        model = Allegation
+        fields = [
+            "kind",
+            "description",
+            "alleged_by_person",
+            "alleged_by_organization",
+            "statement",
+            "sources",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"alleged_by_person": _("A person, an organization, or both.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        self.fields["alleged_by_person"].queryset = with_current(
+            Person.objects.not_archived(), instance.alleged_by_person_id
+        )
+        self.fields["alleged_by_organization"].queryset = Organization.objects.all()
+        # Each statement is named by its speaker: loaded with them, not one query a row.
+        self.fields["statement"].queryset = with_current(
+            Statement.objects.not_archived(), instance.statement_id
+        ).select_related("speaker_person", "speaker_organization")
+        self.fields["sources"].queryset = with_current(
+            Source.objects.not_archived(), *initial_ids(self, "sources")
+        )

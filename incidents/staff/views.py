@@ -1,5 +1,6 @@
-"""Staff pages of the incidents app: edit pages, archive and restore, the review queue and
-the state changes of the review workflow.
+"""Staff pages of the incidents app: edit pages (with the timeline events of an incident and
+the allegations of a detention), archive and restore, the review queue and the state changes
+of the review workflow.
 
 Every edit page goes through `cabar_tracker.staff.editing.edit_record()`, which refuses a save
 made from an old version and shows the conflict.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
@@ -25,10 +27,21 @@ from cabar_tracker.staff.access import staff_required
 from cabar_tracker.staff.editing import edit_record
 from cabar_tracker.staff.history_views import edit_url, history_url
 from cabar_tracker.staff.proposals import waiting_proposals
+from incidents import revisions
 from incidents.cases import case_of, key_of, publish_case, revision_key
-from incidents.models import Detention, Incident, Location, Source, Statement
+from incidents.models import (
+    Allegation,
+    Detention,
+    Incident,
+    IncidentEvent,
+    Location,
+    Source,
+    Statement,
+)
 from incidents.staff.forms import (
+    AllegationForm,
     DetentionForm,
+    IncidentEventForm,
     IncidentForm,
     LocationForm,
     SourceForm,
@@ -51,6 +64,82 @@ from incidents.workflow import (
 ARCHIVED_PER_KIND = 100
 
 
+@dataclass(frozen=True)
+class ChildRow:
+    text: str
+    detail: str
+    edit_url: str
+
+
+@dataclass(frozen=True)
+class ChildRecords:
+    """The rows of a record shown under its edit form (an incident's timeline events, a
+    detention's allegations), each with its edit page, and the page to add one."""
+
+    heading: str
+    rows: list[ChildRow]
+    add_url: str | None  # None when the user's role may not add one
+    add_label: str
+    empty: str
+
+
+def _event_rows(incident: Incident, user) -> ChildRecords:
+    # One query: the events with their places.
+    events = incident.events.select_related("location").order_by("occurred_on", "pk")
+    rows = [
+        ChildRow(
+            text=event.title,
+            detail=", ".join(
+                str(part)
+                for part in (event.occurred, event.get_kind_display(), event.location)
+                if part
+            ),
+            edit_url=reverse("staff:incidentevent_edit", kwargs={"pk": event.pk}),
+        )
+        for event in events
+    ]
+    return ChildRecords(
+        heading=gettext("Timeline events"),
+        rows=rows,
+        add_url=(
+            reverse("staff:incidentevent_add", kwargs={"incident_pk": incident.pk})
+            if user.has_perm("incidents.add_incidentevent")
+            else None
+        ),
+        add_label=gettext("Add timeline event"),
+        empty=gettext("No timeline events besides detentions, releases and statements."),
+    )
+
+
+def _allegation_rows(detention: Detention, user) -> ChildRecords:
+    # One query: the allegations with who made them.
+    allegations = detention.allegations.select_related(
+        "alleged_by_person", "alleged_by_organization"
+    ).order_by("kind", "pk")
+    rows = []
+    for allegation in allegations:
+        by = [allegation.alleged_by_organization, allegation.alleged_by_person]
+        by_text = ", ".join(str(who) for who in by if who)
+        rows.append(
+            ChildRow(
+                text=allegation.get_kind_display(),
+                detail=gettext("alleged by %(who)s") % {"who": by_text} if by_text else "",
+                edit_url=reverse("staff:allegation_edit", kwargs={"pk": allegation.pk}),
+            )
+        )
+    return ChildRecords(
+        heading=gettext("Allegations"),
+        rows=rows,
+        add_url=(
+            reverse("staff:allegation_add", kwargs={"detention_pk": detention.pk})
+            if user.has_perm("incidents.add_allegation")
+            else None
+        ),
+        add_label=gettext("Add allegation"),
+        empty=gettext("No allegations recorded."),
+    )
+
+
 @staff_required
 def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_object_or_404(Incident._base_manager, pk=pk)
@@ -59,6 +148,7 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form_class=IncidentForm,
         instance=incident,
         heading=gettext("Edit incident"),
+        extra_context={"children": _event_rows(incident, request.user)},
     )
 
 
@@ -70,7 +160,121 @@ def detention_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form_class=DetentionForm,
         instance=detention,
         heading=gettext("Edit detention"),
+        extra_context={"children": _allegation_rows(detention, request.user)},
     )
+
+
+# --- the rows of a case: timeline events and allegations --------------------------------------
+#
+# These are rows of a public record: on a published case, an editor's addition, change or
+# removal is a proposal for a reviewer (VersionedModelForm.save_checked and
+# `child_remove` call incidents.revisions), and the case page shows it only once published.
+
+
+def _child_context(parent: models.Model, label: str, record: models.Model | None) -> dict:
+    context = {"parent_url": edit_url(parent), "parent_label": label}
+    if record is not None:
+        context["delete_url"] = reverse(
+            f"staff:{record._meta.model_name}_delete", kwargs={"pk": record.pk}
+        )
+        context["delete_label"] = gettext("Remove this %(kind)s") % {
+            "kind": record._meta.verbose_name
+        }
+    return context
+
+
+@staff_required
+@permission_required("incidents.add_incidentevent", raise_exception=True)
+def incidentevent_add(request: HttpRequest, incident_pk: int) -> HttpResponse:
+    incident = get_object_or_404(Incident.objects.not_archived(), pk=incident_pk)
+    return edit_record(
+        request,
+        form_class=IncidentEventForm,
+        instance=IncidentEvent(incident=incident),
+        heading=gettext("New timeline event of %(incident)s") % {"incident": incident},
+        done_url=edit_url(incident),
+        extra_context=_child_context(incident, gettext("Back to the incident"), None),
+    )
+
+
+@staff_required
+def incidentevent_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    event = get_object_or_404(IncidentEvent._base_manager.select_related("incident"), pk=pk)
+    return edit_record(
+        request,
+        form_class=IncidentEventForm,
+        instance=event,
+        heading=gettext("Edit timeline event"),
+        done_url=edit_url(event.incident),
+        extra_context=_child_context(
+            event.incident,
+            gettext("Incident: %(incident)s") % {"incident": event.incident},
+            event,
+        ),
+    )
+
+
+@staff_required
+@permission_required("incidents.add_allegation", raise_exception=True)
+def allegation_add(request: HttpRequest, detention_pk: int) -> HttpResponse:
+    detention = get_object_or_404(
+        Detention.objects.not_archived().select_related("person", "incident"), pk=detention_pk
+    )
+    return edit_record(
+        request,
+        form_class=AllegationForm,
+        instance=Allegation(detention=detention),
+        heading=gettext("New allegation: %(detention)s") % {"detention": detention},
+        done_url=edit_url(detention),
+        extra_context=_child_context(detention, gettext("Back to the detention"), None),
+    )
+
+
+@staff_required
+def allegation_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    allegation = get_object_or_404(
+        Allegation._base_manager.select_related("detention__person", "detention__incident"),
+        pk=pk,
+    )
+    return edit_record(
+        request,
+        form_class=AllegationForm,
+        instance=allegation,
+        heading=gettext("Edit allegation"),
+        done_url=edit_url(allegation.detention),
+        extra_context=_child_context(
+            allegation.detention,
+            gettext("Detention: %(detention)s") % {"detention": allegation.detention},
+            allegation,
+        ),
+    )
+
+
+@staff_required
+@require_POST
+def child_remove(
+    request: HttpRequest, pk: int, *, model: type[models.Model], parent_field: str
+) -> HttpResponse:
+    """Remove a timeline event or an allegation (staff:<model>_delete). On a published case
+    an editor's removal is proposed for review; otherwise the row is deleted, the history
+    keeping what it said."""
+    record = get_object_or_404(model._base_manager.select_related(parent_field), pk=pk)
+    parent = getattr(record, parent_field)
+    if revisions.needs_review(record, request.user):
+        revisions.propose(record, user=request.user, delete=True)
+        messages.success(
+            request,
+            gettext(
+                "The removal waits for a reviewer; until it is published, the public "
+                "still sees %(record)s."
+            )
+            % {"record": record},
+        )
+    else:
+        record._history_user = request.user
+        record.delete()
+        messages.success(request, gettext("Removed: %(record)s.") % {"record": record})
+    return redirect(edit_url(parent) or history_url(parent))
 
 
 def _ids(request: HttpRequest, name: str) -> list[int]:
@@ -78,6 +282,7 @@ def _ids(request: HttpRequest, name: str) -> list[int]:
 
 
 @staff_required
+@permission_required("incidents.add_statement", raise_exception=True)
 def statement_add(request: HttpRequest) -> HttpResponse:
     # Started from a case or a person page: the statement is about them.
     initial = {"incidents": _ids(request, "incident"), "people": _ids(request, "person")}
@@ -101,6 +306,7 @@ def statement_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@permission_required("incidents.add_source", raise_exception=True)
 def source_add(request: HttpRequest) -> HttpResponse:
     return edit_record(request, form_class=SourceForm, heading=gettext("New source"))
 
@@ -114,6 +320,7 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@permission_required("incidents.add_location", raise_exception=True)
 def location_add(request: HttpRequest) -> HttpResponse:
     return edit_record(request, form_class=LocationForm, heading=gettext("New place"))
 

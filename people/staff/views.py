@@ -27,6 +27,7 @@ SUGGESTION_THRESHOLD = 0.6
 
 
 @staff_required
+@permission_required("people.add_person", raise_exception=True)
 def person_add(request: HttpRequest) -> HttpResponse:
     return edit_record(
         request,

@@ -51,3 +51,42 @@
     });
   });
 })();
+
+// New place: suggest the slug (the place's address) from the name as it is typed, until the
+// slug is changed by hand. A name with no Latin letters leaves it empty: the server then
+// makes it, transliterated (incidents.staff.forms.LocationForm). Without this script an
+// empty slug is made from the name when the form is saved.
+(function () {
+  "use strict";
+  var slug = document.querySelector("input[data-slug-from]");
+  if (!slug) {
+    return;
+  }
+  var name = document.getElementById(slug.getAttribute("data-slug-from"));
+  if (!name) {
+    return;
+  }
+  var maxLength = slug.maxLength > 6 ? slug.maxLength - 6 : 194;
+  function slugify(text) {
+    return text
+      .normalize("NFKD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .slice(0, maxLength)
+      .replace(/^-+|-+$/g, "");
+  }
+  // The slug follows the name while it is empty or still the last suggestion.
+  var suggested = slug.value === "" || slug.value === slugify(name.value) ? slug.value : null;
+  function follow() {
+    if (suggested === null || slug.value !== suggested) {
+      suggested = null;
+      return;
+    }
+    suggested = slugify(name.value);
+    slug.value = suggested;
+  }
+  name.addEventListener("input", follow);
+  // A name typed before this script ran (it is deferred) gets its slug now.
+  follow();
+})();

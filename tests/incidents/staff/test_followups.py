@@ -195,9 +195,9 @@ def test_next_steps_due_query_count_does_not_grow_with_rows(
 ):
     for _ in range(rows):
         FollowUpActionFactory(created_by=UserFactory())
-    # session, user, the user's groups (staff menu), count, the page of steps with their
-    # detention, incident, person and author
-    with django_assert_max_num_queries(5):
+    # session, user, the user's groups and permissions (2) (staff menu), count, the page of
+    # steps with their detention, incident, person and author
+    with django_assert_max_num_queries(7):
         response = editor_client.get(reverse("staff:followups_due"))
     assert response.status_code == 200
 
@@ -270,8 +270,8 @@ def test_still_held_query_count_does_not_grow_with_rows(
 ):
     for _ in range(rows):
         DetentionFactory(outcome=Outcome.STILL_HELD)
-    # session, user, the user's groups (staff menu), the detentions with their incident,
-    # person and place of custody
-    with django_assert_max_num_queries(4):
+    # session, user, the user's groups and permissions (2) (staff menu), the detentions with
+    # their incident, person and place of custody
+    with django_assert_max_num_queries(6):
         response = editor_client.get(reverse("staff:still_held"))
     assert response.status_code == 200
