@@ -6,9 +6,12 @@ already recorded is cited, not copied (incidents/staff/entry.py)."""
 from __future__ import annotations
 
 import datetime
+import threading
+import time
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from cabar_tracker.publishing import PublicationState
@@ -29,6 +32,7 @@ from tests.factories import (
     LocationFactory,
     PersonFactory,
     SourceFactory,
+    StaffUserFactory,
 )
 from tests.incidents.staff.test_new_detention import URL, counts, valid_entry
 
@@ -473,3 +477,66 @@ def test_two_rows_with_the_same_address_spelled_differently_are_refused(editor_c
 )
 def test_normalized_url(url, normal):
     assert normalized_url(url) == normal
+
+
+# --- two sendings at the same moment ---------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite writes one transaction at a time; PostgreSQL runs them side by side",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_sendings_at_the_same_moment_record_one_incident():
+    # The first entry is saved but not yet committed when the second starts: without the
+    # lock on the place the second would not see it and would record the incident again.
+    user = StaffUserFactory()
+    place = LocationFactory(name="Almaty", parent=CountryFactory())
+    saved, release = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def enter():
+        return enter_detention(
+            user=user,
+            new_incident=NewIncident(
+                title="At once",
+                kind="detention",
+                location=place,
+                start_date=datetime.date(2022, 1, 7),
+                start_date_precision="day",
+            ),
+            people=[PersonEntry(new_person=NewPerson(name="Same Person"))],
+            sources=[SourceEntry(title="A phone call", kind="testimony")],
+        )
+
+    def first():
+        try:
+            with transaction.atomic():
+                outcome["first"] = enter()
+                saved.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            saved.wait(timeout=10)
+            outcome["second"] = enter()
+        except EntryInvalid as invalid:
+            outcome["second"] = invalid
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    saved.wait(timeout=10)
+    time.sleep(0.5)  # the second is now waiting for the place
+    release.set()
+    for thread in threads:
+        thread.join(timeout=20)
+
+    assert isinstance(outcome["second"], EntryInvalid)
+    assert outcome["second"].errors.incident_duplicates.records == [outcome["first"]]
+    assert Incident.objects.filter(title="At once").count() == 1
+    assert Person.objects.filter(name="Same Person").count() == 1
