@@ -220,6 +220,7 @@ class ImportReport:
     # Changes to published records, waiting for a reviewer.
     proposed: int = 0
     records: list[ImportedRecord] = field(default_factory=list)
+    _kept: set[tuple[type[models.Model], int]] = field(default_factory=set, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -234,7 +235,9 @@ class ImportReport:
 
     def keep(self, record: models.Model, label: str, action: str) -> None:
         """Note a record written, once (its first action), for the report's links."""
-        if not any(r.model is type(record) and r.pk == record.pk for r in self.records):
+        key = (type(record), record.pk)
+        if key not in self._kept:
+            self._kept.add(key)
             self.records.append(ImportedRecord(type(record), record.pk, label, action))
 
     def records_of(self, model: type[models.Model]) -> list[ImportedRecord]:
