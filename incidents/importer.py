@@ -3,14 +3,18 @@
 The format is the detentions CSV whose columns `incidents.columns` defines and documents (the
 "About the data" page lists them): one row per detention, with its incident's key columns. A file
 exported by staff can be edited and imported back; a hand-made file needs only the columns it
-uses, and at least `incident_slug` and `person_name` (either may be empty in a row).
+uses, and at least `incident_slug` and `person_name` (either may be empty in a row). A few more
+columns, which the detentions export does not have, give what a new case needs to be
+published without editing it by hand (`IMPORT_ONLY_COLUMNS`): the incident's `summary`,
+`description` and `situation_slug`, and the `source_title` of a new source.
 
 How a row finds its records:
 
 - incident: by `incident_slug`; an unknown slug, or an empty one, creates an incident from
-  `incident_title`, `incident_kind`, `place_slug` (and the start date if given). With an empty
-  slug, an existing incident with the same title, place and date is reused, so importing the
-  same file twice does not create it twice. An existing incident is never changed.
+  `incident_title`, `incident_kind`, `place_slug` (and the start date, `summary`,
+  `description` and `situation_slug` if given). With an empty slug, an existing incident with
+  the same title, place and date is reused, so importing the same file twice does not create
+  it twice. An existing incident is never changed.
 - person: by `person_slug` if it is known (the row's name must then be one of that person's
   names); else by the same normalized name (any script, see `people.names.name_key`) and the
   same citizenship; else a new person. An existing person is never changed, except that
@@ -18,7 +22,13 @@ How a row finds its records:
   private, never less.
 - detention: one per incident and person (a database constraint); an existing one is
   updated with the row's values, for the columns the file has.
-- sources: by URL, created (title = the URL) when new; added to the detention, never removed.
+- sources: by URL (an address already recorded is found whatever the case of its scheme and
+  host, or a trailing slash), created when new, titled `source_title` (or the URL); added to
+  the detention, and to the incident and the person when the import creates them, so a new
+  case cites its source on every record; never removed.
+- a published record (a detention updated, its sources, an allegation added to it, an identity
+  withheld) is not changed by an editor's import: the change is proposed for a reviewer
+  (`incidents.revisions`), as on the edit pages.
 - allegations: the kinds listed are added when missing, never removed (an allegation may
   carry who alleged it and in which statement, which the file does not hold).
 
@@ -44,9 +54,11 @@ from django.db import IntegrityError, models, transaction
 from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django_countries import countries
 
 from cabar_tracker.publishing import PublicationState
+from incidents import revisions
 from incidents.columns import DETENTION_ROW_COLUMNS
 from incidents.models import (
     Allegation,
@@ -57,6 +69,7 @@ from incidents.models import (
     IncidentKind,
     Location,
     Outcome,
+    Situation,
     Source,
 )
 from incidents.partial_dates import DatePrecision
@@ -69,6 +82,44 @@ COLUMNS = [column.name for column in DETENTION_ROW_COLUMNS]
 IMPORTED_COLUMNS = [name for name in COLUMNS if name not in NOT_IMPORTED_COLUMNS]
 REQUIRED_COLUMNS = ("incident_slug", "person_name")
 
+
+@dataclass(frozen=True)
+class ImportColumn:
+    name: str
+    description: str
+
+
+# Columns the import reads that the detentions export does not write: what a new case needs
+# to be published as imported. Named as in the incidents export.
+IMPORT_ONLY_COLUMNS = [
+    ImportColumn(
+        "summary",
+        _lazy(
+            "One-paragraph public summary of the incident, for an incident the row creates "
+            "(a reviewer publishes an incident only with one)."
+        ),
+    ),
+    ImportColumn(
+        "description",
+        _lazy("Longer account of what happened, for an incident the row creates."),
+    ),
+    ImportColumn(
+        "situation_slug",
+        _lazy(
+            "Identifier of the wider situation, already recorded, for an incident the row "
+            "creates; its page is /situations/<slug>/."
+        ),
+    ),
+    ImportColumn(
+        "source_title",
+        _lazy(
+            "Title of the source, when source_urls holds one address not yet recorded (a new "
+            "source is otherwise titled with its address)."
+        ),
+    ),
+]
+ACCEPTED_COLUMNS = COLUMNS + [column.name for column in IMPORT_ONLY_COLUMNS]
+
 # The models the import writes, in the order its summary lists them.
 IMPORTED_MODELS = (Incident, Person, Detention, Source, Allegation)
 
@@ -80,7 +131,11 @@ INCIDENT_FIELD_COLUMNS = {
     "start_date": "incident_start_date",
     "start_date_precision": "incident_start_date_precision",
     "location": "place_slug",
+    "summary": "summary",
+    "description": "description",
+    "situation": "situation_slug",
 }
+SOURCE_FIELD_COLUMNS = {"url": "source_urls", "title": "source_title"}
 PERSON_FIELD_COLUMNS = {
     "name": "person_name",
     "name_native": "person_name_native",
@@ -144,6 +199,16 @@ class RowError:
         return f"{where}: {self.message}"
 
 
+@dataclass(frozen=True)
+class ImportedRecord:
+    """A record the import created, changed, or proposed a change to, for the report's links."""
+
+    model: type[models.Model]
+    pk: int
+    label: str
+    action: str  # "created", "updated" or "proposed"
+
+
 @dataclass
 class ImportReport:
     rows: int = 0
@@ -152,6 +217,10 @@ class ImportReport:
     created: dict[type[models.Model], int] = field(default_factory=dict)
     updated: dict[type[models.Model], int] = field(default_factory=dict)
     unchanged_detentions: int = 0
+    # Changes to published records, waiting for a reviewer.
+    proposed: int = 0
+    records: list[ImportedRecord] = field(default_factory=list)
+    _kept: set[tuple[type[models.Model], int]] = field(default_factory=set, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -163,6 +232,16 @@ class ImportReport:
     def count(self, model: type[models.Model], *, created: bool) -> None:
         counts = self.created if created else self.updated
         counts[model] = counts.get(model, 0) + 1
+
+    def keep(self, record: models.Model, label: str, action: str) -> None:
+        """Note a record written, once (its first action), for the report's links."""
+        key = (type(record), record.pk)
+        if key not in self._kept:
+            self._kept.add(key)
+            self.records.append(ImportedRecord(type(record), record.pk, label, action))
+
+    def records_of(self, model: type[models.Model]) -> list[ImportedRecord]:
+        return [record for record in self.records if record.model is model]
 
     def summary(self) -> list[tuple[str, int, int]]:
         """(records, created, updated) per model, in a fixed order."""
@@ -255,9 +334,14 @@ def _check_header(header: list[str], report: ImportReport) -> bool:
     for name in header:
         if name in seen:
             report.add_error(1, name, _("This column appears twice."))
-        elif name not in COLUMNS:
+        elif name not in ACCEPTED_COLUMNS:
             report.add_error(
-                1, name, _("Unknown column. Use the columns of the detentions export.")
+                1,
+                name,
+                _(
+                    "Unknown column. Use the columns of the detentions export (and those listed "
+                    "on the import page)."
+                ),
             )
         seen.add(name)
     for name in REQUIRED_COLUMNS:
@@ -274,7 +358,11 @@ class _Importer:
         self.report = report
         self.user = user if user is not None and user.is_authenticated else None
         self.places: dict[str, Location] = {}
+        self.situations: dict[str, Situation | None] = {}
         self.detentions_seen: dict[tuple[int, int], int] = {}
+        # Records this import created: they cite the sources of every row about them.
+        self.new_incidents: set[int] = set()
+        self.new_persons: set[int] = set()
 
     # --- one row ---------------------------------------------------------------------------
 
@@ -290,6 +378,12 @@ class _Importer:
         values = self._parse_detention_values()
         allegation_kinds = self._parse_allegations()
         source_urls = self._parse_source_urls()
+        source_title = self._cell("source_title")
+        if source_title and len(source_urls) != 1 and "source_urls" not in self._failed_columns:
+            self._error(
+                "source_title",
+                _("A title names one source: give one address in source_urls."),
+            )
         incident = self._incident()
         person = self._person()
         if self.row_failed or incident is None or person is None:
@@ -301,26 +395,37 @@ class _Importer:
                 _("Row %(row)s already imports this person in this incident.") % {"row": first_row},
             )
         detention, status = self._save_detention(incident, person, values)
-        linked = {source.pk for source in detention.sources.all()}
-        new_sources = [s for s in map(self._source, source_urls) if s.pk not in linked]
-        if new_sources:
-            detention.sources.add(*new_sources)
+        sources = [self._source(url, source_title) for url in source_urls]
+        new_sources = self._cite(detention, sources)
+        # A new case cites its sources on every record (publishing asks each for one).
+        if incident.pk in self.new_incidents:
+            self._cite(incident, sources)
+        if person.pk in self.new_persons:
+            self._cite(person, sources)
         added_allegations = self._add_allegations(detention, allegation_kinds)
         if self.row_failed:
             raise _RowFailed
         # Only rows that succeed count: a failed row's records are rolled back, and their
         # ids may be handed out again.
         self.detentions_seen[(incident.pk, person.pk)] = number
+        label = f"{person.name} · {incident.title}"
         if status == "created":
             self.report.count(Detention, created=True)
-        elif status == "updated" or new_sources or added_allegations:
+            self.report.keep(detention, label, "created")
+        elif status != "unchanged" or new_sources or added_allegations:
             self.report.count(Detention, created=False)
+            proposed = status == "proposed" or self._needs_review(detention)
+            self.report.keep(detention, label, "proposed" if proposed else "updated")
         else:
             self.report.unchanged_detentions += 1
 
     def _error(self, column: str | None, message: str) -> None:
         self.report.add_error(self.number, column, message)
         self.row_failed = True
+
+    @property
+    def _failed_columns(self) -> set[str | None]:
+        return {error.column for error in self.report.errors if error.row == self.number}
 
     def _fail(self, column: str | None, message: str):
         self._error(column, message)
@@ -438,12 +543,26 @@ class _Importer:
 
     # --- finding or creating records -------------------------------------------------------
 
+    def _situation(self) -> Situation | None:
+        slug = self._cell("situation_slug")
+        if not slug:
+            return None
+        if slug not in self.situations:
+            self.situations[slug] = Situation.objects.not_archived().filter(slug=slug).first()
+        if self.situations[slug] is None:
+            self._error(
+                "situation_slug",
+                _("No situation has the slug “%(slug)s” (or it is archived).") % {"slug": slug},
+            )
+        return self.situations[slug]
+
     def _incident(self) -> Incident | None:
         slug = self._cell("incident_slug")
         title = self._cell("incident_title")
         kind = self._choice("incident_kind", IncidentKind)
         start_date, start_precision = self._date("incident_start_date")
         place = self._place("place_slug")
+        situation = self._situation()
         if slug:
             incident = Incident.objects.filter(slug=slug).first()
             if incident is not None:
@@ -489,10 +608,15 @@ class _Importer:
             location=place,
             start_date=start_date,
             start_date_precision=start_precision,
+            situation=situation,
+            summary=self._cell("summary"),
+            description=self._cell("description"),
             publication_state=PublicationState.DRAFT,
         )
         self._save(incident, INCIDENT_FIELD_COLUMNS, "incident_slug")
         self.report.count(Incident, created=True)
+        self.report.keep(incident, incident.title, "created")
+        self.new_incidents.add(incident.pk)
         return incident
 
     def _person(self) -> Person | None:
@@ -547,8 +671,9 @@ class _Importer:
             if withheld in TRUE_WORDS and not person.identity_withheld:
                 # Making a record more private is always safe; the reverse needs a review.
                 person.identity_withheld = True
-                self._save(person, PERSON_FIELD_COLUMNS, "person_name")
+                action = self._write(person, PERSON_FIELD_COLUMNS, "person_name")
                 self.report.count(Person, created=False)
+                self.report.keep(person, person.name, action)
             return person
         return self._create_person(slug, name, native, citizenship, withheld in TRUE_WORDS)
 
@@ -601,6 +726,8 @@ class _Importer:
         )
         self._save(person, PERSON_FIELD_COLUMNS, "person_name")
         self.report.count(Person, created=True)
+        self.report.keep(person, person.name, "created")
+        self.new_persons.add(person.pk)
         return person
 
     def _save_detention(
@@ -634,17 +761,38 @@ class _Importer:
             self._save(detention, DETENTION_FIELD_COLUMNS, None)
             return detention, "created"
         if any(getattr(detention, name) != before[name] for name in fields):
-            self._save(detention, DETENTION_FIELD_COLUMNS, None)
-            return detention, "updated"
+            return detention, self._write(detention, DETENTION_FIELD_COLUMNS, None)
         return detention, "unchanged"
 
-    def _source(self, url: str) -> Source:
+    def _source(self, url: str, title: str) -> Source:
         source = Source.objects.filter(url=url).first()
         if source is None:
-            source = Source(url=url, title=url[:400], publication_state=PublicationState.DRAFT)
-            self._save(source, {"url": "source_urls", "title": "source_urls"}, "source_urls")
+            recorded = Source.objects.not_archived().with_url(url)
+            source = recorded[0] if recorded else None
+        if source is None:
+            source = Source(
+                url=url, title=title or url[:400], publication_state=PublicationState.DRAFT
+            )
+            self._save(source, SOURCE_FIELD_COLUMNS, "source_urls")
             self.report.count(Source, created=True)
+            self.report.keep(source, source.title, "created")
         return source
+
+    def _cite(self, record: models.Model, sources: list[Source]) -> list[Source]:
+        """Link the sources the record does not cite yet (proposed, for a published record
+        an editor imports); the ones that were new to it."""
+        linked = {source.pk for source in record.sources.all()}
+        new = [source for source in sources if source.pk not in linked]
+        if not new:
+            return []
+        if self._needs_review(record):
+            ids = [source.pk for source in new]
+            revisions.propose_links_added(record, user=self.user, name="sources", ids=ids)
+            self.report.proposed += 1
+        else:
+            record._history_user = self.user
+            record.sources.add(*new)
+        return new
 
     def _add_allegations(self, detention: Detention, kinds: list[str]) -> int:
         """Add the allegations of these kinds the detention lacks; how many were added."""
@@ -652,14 +800,40 @@ class _Importer:
         missing = [kind for kind in kinds if kind not in present]
         for kind in missing:
             allegation = Allegation(detention=detention, kind=kind)
-            self._save(allegation, {"kind": "allegations"}, "allegations")
-            self.report.count(Allegation, created=True)
+            if self._write(allegation, {"kind": "allegations"}, "allegations") == "updated":
+                self.report.count(Allegation, created=True)
         return len(missing)
 
     # --- saving ----------------------------------------------------------------------------
 
+    def _needs_review(self, record: models.Model) -> bool:
+        return revisions.needs_review(record, self.user)
+
+    def _write(self, record: models.Model, columns: dict[str, str], other: str | None) -> str:
+        """Save the record, or, when it is public and the importing user may not publish,
+        propose the change for a reviewer (the public record stays as it is): "updated"
+        (saved) or "proposed". Either way the record is checked first, as `_save` does."""
+        if not self._needs_review(record):
+            self._save(record, columns, other)
+            return "updated"
+        self._validate(record, columns, other)
+        revisions.propose(record, user=self.user)
+        self.report.proposed += 1
+        return "proposed"
+
     def _save(self, record: models.Model, columns: dict[str, str], other: str | None) -> None:
         """full_clean() and save, or record each error at its column and fail the row."""
+        self._validate(record, columns, other)
+        if self.user is not None:
+            record._history_user = self.user  # simple_history reads it; see cabar_tracker.history
+        try:
+            record.save()
+        except IntegrityError as error:
+            # A concurrent write can still break a constraint full_clean() checked.
+            self._fail(other, _("The database refused the row: %(error)s") % {"error": error})
+
+    def _validate(self, record: models.Model, columns: dict[str, str], other: str | None) -> None:
+        """full_clean(), or record each error at its column and fail the row."""
         try:
             record.full_clean()
         except ValidationError as error:
@@ -668,13 +842,6 @@ class _Importer:
                 for message in messages:
                     self._error(column, message)
             raise _RowFailed from None
-        if self.user is not None:
-            record._history_user = self.user  # simple_history reads it; see cabar_tracker.history
-        try:
-            record.save()
-        except IntegrityError as error:
-            # A concurrent write can still break a constraint full_clean() checked.
-            self._fail(other, _("The database refused the row: %(error)s") % {"error": error})
 
     def _unique_slug(self, model: type[models.Model], base: str) -> str:
         base = base.strip("-") or model._meta.model_name

@@ -9,6 +9,7 @@ bodies said; every record cites Sources.
 from __future__ import annotations
 
 import datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -32,6 +33,8 @@ from cabar_tracker.publishing import (
     can_see_unpublished,
 )
 from incidents.partial_dates import (
+    DatePrecision,
+    PartialDate,
     PartialDateAttribute,
     PartialDated,
     PartialDateSpan,
@@ -252,10 +255,14 @@ class Location(ReviewedModel):
     def depth(self) -> int:
         return self.path.count("/") - 1
 
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """The ids of the places this one is inside, root first, read from the path."""
+        return [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
+
     def ancestors(self) -> models.QuerySet:
         """The places this one is inside, root first (one query)."""
-        ids = [int(part) for part in self.path.strip("/").split("/")[:-1]]
-        return Location.objects.filter(pk__in=ids).order_by("path")
+        return Location.objects.filter(pk__in=self.ancestor_ids).order_by("path")
 
     @property
     def has_coordinates(self) -> bool:
@@ -285,9 +292,57 @@ class Verification(models.TextChoices):
 NEWEST_FIRST = (F("start_date").desc(nulls_last=True), F("pk").desc())
 
 
+# How far "around this day" may stray, for telling whether two incidents may be one.
+APPROXIMATE_DAYS = datetime.timedelta(days=3)
+
+
+def _shifted(day: datetime.date, delta: datetime.timedelta) -> datetime.date:
+    try:
+        return day + delta
+    except OverflowError:  # year 1 or 9999: as far as a date goes
+        return datetime.date.max if delta > datetime.timedelta(0) else datetime.date.min
+
+
 class IncidentQuerySet(PublishableQuerySet):
     def in_location(self, location: Location):
         return self.filter(location__path__startswith=location.path)
+
+    def around_place(self, *, inside: Location | None = None, at: Location | None = None):
+        """Incidents that may have happened at the same place: at `at`, at a place inside
+        it or at a place containing it; or, for a place not recorded yet that is `inside`
+        a recorded one, at that one or a place containing it."""
+        if at is not None:
+            return self.filter(
+                Q(location__path__startswith=at.path) | Q(location_id__in=at.ancestor_ids)
+            )
+        if inside is not None:
+            return self.filter(location_id__in=[*inside.ancestor_ids, inside.pk])
+        return self.none()
+
+    def may_overlap(self, start: PartialDate | None, end: PartialDate | None = None):
+        """Incidents whose span may share a day with the span `start`…`end`, each date
+        taken at its precision ("January 2022" is any day of the month, "around 7 January"
+        a few days either side). An unknown date may be any day: an undated incident may
+        overlap anything, and with no `start` every incident may."""
+        if start is None:
+            return self.all()
+        last = end or start
+        earliest, latest = start.earliest, last.latest
+        if start.precision == DatePrecision.APPROXIMATE:
+            earliest = _shifted(earliest, -APPROXIMATE_DAYS)
+        if last.precision == DatePrecision.APPROXIMATE:
+            latest = _shifted(latest, APPROXIMATE_DAYS)
+
+        def overlaps(first: datetime.date, last: datetime.date) -> Q:
+            return Q(start_date__lte=last, latest_date__gte=first)
+
+        approximate = Q(start_date_precision=DatePrecision.APPROXIMATE) | Q(
+            end_date_precision=DatePrecision.APPROXIMATE
+        )
+        wider = overlaps(_shifted(earliest, -APPROXIMATE_DAYS), _shifted(latest, APPROXIMATE_DAYS))
+        return self.filter(
+            Q(start_date__isnull=True) | overlaps(earliest, latest) | (approximate & wider)
+        )
 
 
 class Incident(PartialDateSpan, PublishableModel):
@@ -913,6 +968,39 @@ class SourceKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+def normalized_url(url: str) -> str:
+    """A web address as compared for "the same source": spaces around it, the case of its
+    scheme and host, and a trailing slash make no difference."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[" and the like: compare as typed
+        return url
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            parts.netloc.lower(),
+            parts.path.rstrip("/"),
+            parts.query,
+            parts.fragment,
+        )
+    )
+
+
+class SourceQuerySet(PublishableQuerySet):
+    def with_url(self, url: str):
+        """The sources whose address is `url` once both are normalized (`normalized_url`);
+        a list, as the comparison is made in Python on a few rows found by the database."""
+        wanted = normalized_url(url)
+        if not wanted:
+            return []
+        parts = urlsplit(wanted)
+        # Case-insensitive containment finds every spelling of the host and the path's
+        # trailing slash; the exact comparison is the normalized one.
+        rows = self.filter(url__icontains=f"{parts.netloc}{parts.path}" or wanted)
+        return [source for source in rows.order_by("pk") if normalized_url(source.url) == wanted]
+
+
 class Source(PartialDated, PublishableModel):
     """Where a fact comes from. Every published record cites at least one."""
 
@@ -936,6 +1024,8 @@ class Source(PartialDated, PublishableModel):
     notes = models.TextField(_("notes"), blank=True)
 
     publication_date = PartialDateAttribute("published_on")
+
+    objects = SourceQuerySet.as_manager()
 
     history = TrackedHistory()
 

@@ -10,6 +10,17 @@ Two halves:
   probable duplicate person, turn the input into the service's arguments, and put the
   service's errors back beside the fields they are about.
 
+Probable duplicates stop a save until the editor chooses: a new incident at the same place
+(or one inside or around it) on dates that may overlap with an incident already recorded, a
+new place named like one already recorded in the same place, a new person named like one
+already recorded (`people.staff.duplicates`). The editor either uses the record found or
+says "create anyway"; that answer covers the records found *then* (every id up to the
+highest one shown), so the same form sent again — the back button, a second click — meets
+the records its first sending made and is stopped. The form checks first, to report
+everything at once; the service checks again inside its transaction, after locking the
+place (or the incident) the entry is about, so two sendings at the same moment are taken
+one after the other and the second is stopped too.
+
 Everything is created as a draft; a reviewer publishes it.
 """
 
@@ -42,8 +53,9 @@ from incidents.models import (
     Situation,
     Source,
     SourceKind,
+    normalized_url,
 )
-from incidents.partial_dates import DatePrecision
+from incidents.partial_dates import DatePrecision, PartialDate
 from people.models import Organization, Person, Script, new_withheld_slug
 from people.names import detect_script, name_key, transliterate
 from people.staff.duplicates import Candidate, find_person_candidates
@@ -60,6 +72,8 @@ class NewPlace:
     parent: Location | None = None
     country: str = ""
     name_native: str = ""
+    # "Create anyway": places named alike with an id up to this one are not duplicates.
+    checked_up_to: int | None = None
 
 
 @dataclass
@@ -73,6 +87,8 @@ class NewIncident:
     start_date_precision: str = ""
     reported_detained_count: int | None = None
     summary: str = ""
+    # "Create anyway": incidents with an id up to this one are not duplicates.
+    checked_up_to: int | None = None
 
 
 @dataclass
@@ -83,6 +99,8 @@ class NewPerson:
     birth_year: int | None = None
     occupation: str = ""
     identity_withheld: bool = False
+    # "A different person": persons with an id up to this one are not duplicates.
+    checked_up_to: int | None = None
 
 
 @dataclass
@@ -107,7 +125,9 @@ class PersonEntry:
 
 @dataclass
 class SourceEntry:
-    """A source; one whose URL is already recorded is cited as it is, not created again."""
+    """A source; one whose URL is already recorded (`Source.objects.with_url`: case of the
+    host and a trailing slash aside) is cited as it is, not created again, and then only
+    the URL is needed."""
 
     title: str
     url: str = ""
@@ -130,9 +150,93 @@ class EntryErrors:
     people: dict[int, ErrorMap] = field(default_factory=dict)
     sources: dict[int, ErrorMap] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
+    # Records the new incident or place may duplicate (each also has a message above).
+    incident_duplicates: PossibleDuplicates | None = None
+    place_duplicates: PossibleDuplicates | None = None
 
     def __bool__(self) -> bool:
         return bool(self.incident or self.people or self.sources or self.general)
+
+
+@dataclass
+class PossibleDuplicates:
+    """Records a new one may duplicate, newest first, and the highest id among them, which
+    an answer of "create anyway" covers."""
+
+    records: list[models.Model]
+    checked_up_to: int
+
+    def __bool__(self) -> bool:
+        return bool(self.records)
+
+    @property
+    def more(self) -> bool:
+        """Whether more were found than are listed."""
+        return len(self.records) >= MAX_DUPLICATES_SHOWN
+
+
+# Enough to recognise the one meant; more say the place or dates are too vague to tell.
+MAX_DUPLICATES_SHOWN = 10
+
+INCIDENT_DUPLICATE_MESSAGE = _(
+    "An incident at this place on these dates may already be recorded: see the incidents "
+    "listed, and use one or record a new one anyway."
+)
+PLACE_DUPLICATE_MESSAGE = _(
+    "A place of this name is already recorded there: use it, or add the new one anyway."
+)
+PERSON_IN_INCIDENT_MESSAGE = _(
+    "A person of this name is already recorded in this incident: link that record, or say "
+    "this is a different person."
+)
+
+
+def duplicate_incidents(new: NewIncident) -> PossibleDuplicates:
+    """Incidents not archived, at the new incident's place, a place inside it or a place
+    around it, whose dates may overlap its date at the precision each is known to (an
+    unknown date may be any), with an id above `new.checked_up_to`."""
+    if new.location is not None:
+        found = Incident.objects.around_place(at=new.location)
+    elif new.new_place is not None and new.new_place.parent is not None:
+        found = Incident.objects.around_place(inside=new.new_place.parent)
+    else:
+        return PossibleDuplicates([], 0)
+    found = found.not_archived().may_overlap(
+        PartialDate.of(new.start_date, new.start_date_precision)
+    )
+    if new.checked_up_to is not None:
+        found = found.filter(pk__gt=new.checked_up_to)
+    records = list(found.select_related("location").order_by(*NEWEST_FIRST)[:MAX_DUPLICATES_SHOWN])
+    if not records:
+        return PossibleDuplicates([], 0)
+    if len(records) < MAX_DUPLICATES_SHOWN:
+        return PossibleDuplicates(records, max(record.pk for record in records))
+    return PossibleDuplicates(records, found.aggregate(highest=models.Max("pk"))["highest"])
+
+
+def duplicate_places(new: NewPlace) -> PossibleDuplicates:
+    """Places inside the same place as the new one (or, for a new top-level place, other
+    top-level places) named like it, in Latin or native script, whatever the case, with an
+    id above `new.checked_up_to`."""
+    names = {_place_name_key(name) for name in (new.name, new.name_native)} - {""}
+    if not names:
+        return PossibleDuplicates([], 0)
+    # Compared in Python: SQLite ignores the case of Latin letters only, not of Cyrillic.
+    siblings = Location.objects.filter(parent=new.parent).only(
+        "pk", "name", "name_native", "slug", "path", "kind"
+    )
+    if new.checked_up_to is not None:
+        siblings = siblings.filter(pk__gt=new.checked_up_to)
+    records = [
+        place
+        for place in siblings.order_by("name", "pk")
+        if names & {_place_name_key(place.name), _place_name_key(place.name_native)}
+    ]
+    return PossibleDuplicates(records, max((place.pk for place in records), default=0))
+
+
+def _place_name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
 
 
 class EntryInvalid(Exception):
@@ -176,14 +280,26 @@ def enter_detention(
     try:
         with transaction.atomic():
             if new_incident is not None:
-                incident = _create_incident(new_incident, user, errors.incident)
+                incident = _create_incident(new_incident, user, errors)
+            else:
+                # Entries for the same incident, one after the other (see the module's
+                # docstring): the second sees the first's people.
+                _lock(Incident, incident.pk)
+            namesakes = _people_by_name_key(incident)
             cited = []
             for index, entry in enumerate(sources):
                 source = _cite_source(entry, user, errors.sources.setdefault(index, {}))
                 if source is not None:
                     cited.append(source)
             for index, entry in enumerate(people):
-                _enter_person(entry, incident, cited, user, errors.people.setdefault(index, {}))
+                row_errors = errors.people.setdefault(index, {})
+                if entry.new_person is not None and _namesake_in_incident(
+                    entry.new_person, namesakes
+                ):
+                    row_errors.setdefault("duplicate_person", []).append(
+                        str(PERSON_IN_INCIDENT_MESSAGE)
+                    )
+                _enter_person(entry, incident, cited, user, row_errors)
             if incident.pk is not None and revisions.needs_review(incident, user):
                 # A published incident cites the new sources once a reviewer agrees.
                 if {source.pk for source in cited} - set(
@@ -203,11 +319,49 @@ def enter_detention(
     return incident
 
 
-def _create_incident(new: NewIncident, user, errors: ErrorMap) -> Incident:
+def _lock(model: type[models.Model], pk: int | None) -> None:
+    """Hold the row until the transaction ends (PostgreSQL; SQLite writes one at a time)."""
+    if pk is not None:
+        list(model._base_manager.select_for_update().filter(pk=pk).values_list("pk", flat=True))
+
+
+def _people_by_name_key(incident: Incident) -> dict[str, list[int]]:
+    """The ids of the persons detained in the incident, by the search key of each name."""
+    if incident.pk is None:
+        return {}
+    by_key: dict[str, list[int]] = {}
+    persons = Person.objects.filter(detentions__incident=incident).values_list(
+        "pk", "name", "name_native"
+    )
+    for pk, *names in persons:
+        for name in names:
+            if name:
+                by_key.setdefault(name_key(name), []).append(pk)
+    return by_key
+
+
+def _namesake_in_incident(person: NewPerson, namesakes: dict[str, list[int]]) -> bool:
+    keys = {name_key(name) for name in (person.name, person.name_native) if name}
+    found = {pk for key in keys for pk in namesakes.get(key, [])}
+    return any(pk > (person.checked_up_to or 0) for pk in found)
+
+
+def _create_incident(new: NewIncident, user, all_errors: EntryErrors) -> Incident:
+    errors = all_errors.incident
+    # Entries at the same place, one after the other: the second sees the first's records.
+    anchor = new.location or (new.new_place.parent if new.new_place else None)
+    _lock(Location, anchor.pk if anchor else None)
+    if new.new_place is not None:
+        all_errors.place_duplicates = duplicate_places(new.new_place) or None
+        if all_errors.place_duplicates:
+            errors.setdefault("new_place_name", []).append(str(PLACE_DUPLICATE_MESSAGE))
+    all_errors.incident_duplicates = duplicate_incidents(new) or None
+    if all_errors.incident_duplicates:
+        errors.setdefault("title", []).append(str(INCIDENT_DUPLICATE_MESSAGE))
     location, place_failed = new.location, False
     if new.new_place is not None:
         location = _place(new.new_place)
-        if _check(location, errors, rename=PLACE_FIELDS):
+        if _check(location, errors, rename=PLACE_FIELDS) and not all_errors.place_duplicates:
             _save(location, user)
         else:
             location, place_failed = None, True
@@ -224,7 +378,8 @@ def _create_incident(new: NewIncident, user, errors: ErrorMap) -> Incident:
     )
     # A place that failed its own check has been reported; do not report it twice.
     exclude = ["location"] if place_failed else []
-    if _check(incident, errors, exclude=exclude) and not place_failed:
+    valid = _check(incident, errors, exclude=exclude)
+    if valid and not place_failed and not all_errors.incident_duplicates:
         _save(incident, user)
     return incident
 
@@ -243,9 +398,9 @@ def _place(new: NewPlace) -> Location:
 
 def _cite_source(entry: SourceEntry, user, errors: ErrorMap) -> Source | None:
     if entry.url:
-        recorded = Source.objects.not_archived().filter(url=entry.url).first()
-        if recorded is not None:
-            return recorded
+        recorded = Source.objects.not_archived().with_url(entry.url)
+        if recorded:
+            return recorded[0]
     source = Source(**asdict(entry))
     if not _check(source, errors):
         return None
@@ -258,7 +413,9 @@ def _enter_person(
 ) -> None:
     person, is_new = entry.person, entry.person is None
     if is_new:
-        person = Person(**asdict(entry.new_person), slug=person_slug(entry.new_person))
+        values = asdict(entry.new_person)
+        del values["checked_up_to"]
+        person = Person(**values, slug=person_slug(entry.new_person))
         if _check(person, errors):
             _save(person, user)
     detention = Detention(
@@ -503,9 +660,22 @@ class IncidentEntryForm(EntryForm):
         required=False,
         help_text=_("Empty: the country of the place it is inside."),
     )
+    # The answers to a duplicate warning (templates/staff/_entry_duplicates.html): the
+    # highest id of the records listed when the editor chose to create a new one anyway.
+    create_anyway = forms.CharField(required=False, widget=forms.HiddenInput)
+    create_place_anyway = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, choices: EntryChoices, **kwargs):
         super().__init__(*args, **kwargs)
+        self.duplicate_incidents: PossibleDuplicates | None = None
+        self.duplicate_places: PossibleDuplicates | None = None
+        # …or the record listed that they chose to use instead.
+        self.fields["use_incident"] = RecordChoiceField(
+            records=choices.incidents, required=False, widget=forms.HiddenInput
+        )
+        self.fields["use_place"] = RecordChoiceField(
+            records=choices.locations, required=False, widget=forms.HiddenInput
+        )
         self.fields["existing"] = RecordChoiceField(
             label=_("Incident already recorded"),
             records=choices.incidents,
@@ -531,8 +701,22 @@ class IncidentEntryForm(EntryForm):
             help_text=_("The place the new one is in, e.g. its city or country."),
         )
 
+    def clean_create_anyway(self) -> int | None:
+        return checked_up_to(self.cleaned_data["create_anyway"])
+
+    def clean_create_place_anyway(self) -> int | None:
+        return checked_up_to(self.cleaned_data["create_place_anyway"])
+
     def clean(self):
         data = super().clean()
+        if data.get("mode") == self.NEW and data.get("use_incident"):
+            # "Use this incident" in the duplicate warning: as if it had been chosen above.
+            data["mode"], data["existing"] = self.EXISTING, data["use_incident"]
+            self._show_as_chosen(mode=self.EXISTING, existing=data["existing"].pk)
+        if data.get("mode") == self.NEW and data.get("use_place"):
+            data["location"] = data["use_place"]
+            data["new_place_name"] = data["new_place_name_native"] = ""
+            self._show_as_chosen(location=data["location"].pk, new_place_name="")
         if data.get("mode") == self.EXISTING:
             if not data.get("existing"):
                 self.add_error("existing", _("Choose the incident."))
@@ -561,12 +745,33 @@ class IncidentEntryForm(EntryForm):
                     "new_place_country",
                     _("Give the country, or the place the new one is inside."),
                 )
+        if not self.errors:
+            self._warn_of_duplicates(self._new_incident(data))
         return data
+
+    def _warn_of_duplicates(self, new: NewIncident) -> None:
+        if new.new_place is not None:
+            self.duplicate_places = duplicate_places(new.new_place) or None
+            if self.duplicate_places:
+                self.add_error("new_place_name", PLACE_DUPLICATE_MESSAGE)
+        self.duplicate_incidents = duplicate_incidents(new) or None
+        if self.duplicate_incidents:
+            self.add_error("title", INCIDENT_DUPLICATE_MESSAGE)
+
+    def _show_as_chosen(self, **values) -> None:
+        # The page sent back (with another error) shows the record chosen in the warning
+        # in the field it stands for, so the choice is not lost.
+        self.data = self.data.copy()
+        for name, value in values.items():
+            self.data[self.add_prefix(name)] = str(value)
 
     def to_arguments(self) -> dict:
         data = self.cleaned_data
         if data["mode"] == self.EXISTING:
             return {"incident": data["existing"]}
+        return {"new_incident": self._new_incident(data)}
+
+    def _new_incident(self, data: dict) -> NewIncident:
         new_place = None
         if data["new_place_name"]:
             new_place = NewPlace(
@@ -575,20 +780,33 @@ class IncidentEntryForm(EntryForm):
                 kind=data["new_place_kind"],
                 parent=data["new_place_parent"],
                 country=data["new_place_country"],
+                checked_up_to=data["create_place_anyway"],
             )
-        return {
-            "new_incident": NewIncident(
-                title=data["title"],
-                kind=data["kind"],
-                location=data["location"],
-                new_place=new_place,
-                situation=data["situation"],
-                start_date=data["start_date"],
-                start_date_precision=data["start_date_precision"],
-                reported_detained_count=data["reported_detained_count"],
-                summary=data["summary"],
-            )
-        }
+        return NewIncident(
+            title=data["title"],
+            kind=data["kind"],
+            location=data["location"],
+            new_place=new_place,
+            situation=data["situation"],
+            start_date=data["start_date"],
+            start_date_precision=data["start_date_precision"],
+            reported_detained_count=data["reported_detained_count"],
+            summary=data["summary"],
+            checked_up_to=data["create_anyway"],
+        )
+
+
+# An id, as sent back by a duplicate warning; larger is no id the database could hold.
+MAX_ID = 2**62
+
+
+def checked_up_to(value: str) -> int | None:
+    """The highest id an answer to a duplicate warning covers, or None if there is none (or
+    it is not an id: the warning is then shown again)."""
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit() and int(value) <= MAX_ID:
+        return int(value)
+    return None
 
 
 class PersonRowForm(EntryForm):
@@ -613,6 +831,11 @@ class PersonRowForm(EntryForm):
         label=_("This is a different person from those found"),
         required=False,
     )
+    # The highest id of the people listed when "different person" was ticked (sent with
+    # the warning, templates/staff/_entry_candidates.html): people recorded since are
+    # still checked. Without it (ticked as the list found while typing showed) the tick
+    # covers everyone found.
+    different_up_to = forms.CharField(required=False, widget=forms.HiddenInput)
     role = model_field(Detention, "role")
     detained_on = date_field(_("Detained on"))
     detained_on_precision = precision_field(_("Precision of the detention date"))
@@ -671,14 +894,9 @@ class PersonRowForm(EntryForm):
         if not name:
             self.add_error("name", _("Enter the person's name, or link a person already recorded."))
             return data
-        if not data.get("is_different_person"):
-            found = find_person_candidates(
-                name,
-                citizenship=data.get("citizenship") or None,
-                birth_year=data.get("birth_year"),
-                user=self.user,
-            )
-            self.duplicate_candidates = [c for c in found if c.is_close]
+        up_to = checked_up_to(data.get("different_up_to"))
+        if not data.get("is_different_person") or up_to is not None:
+            self._find_candidates(data, newer_than=up_to)
             if self.duplicate_candidates:
                 self.add_error("name", _("Probably already recorded: see below."))
         if detect_script(name) != Script.LATIN:
@@ -694,6 +912,30 @@ class PersonRowForm(EntryForm):
             )
         return data
 
+    def _find_candidates(self, data: dict, *, newer_than: int | None = None) -> None:
+        found = find_person_candidates(
+            data["name"],
+            citizenship=data.get("citizenship") or None,
+            birth_year=data.get("birth_year"),
+            user=self.user,
+        )
+        self.duplicate_candidates = [
+            c for c in found if c.is_close and c.person.pk > (newer_than or 0)
+        ]
+
+    @property
+    def candidates_up_to(self) -> int:
+        return max((c.person.pk for c in self.duplicate_candidates), default=0)
+
+    def record_errors(self, errors: ErrorMap) -> None:
+        errors = dict(errors)
+        if messages := errors.pop("duplicate_person", None):
+            # Found by the service in the incident: list them as the form's own check does.
+            errors.setdefault("name", []).extend(messages)
+            data = self.cleaned_data
+            self._find_candidates(data, newer_than=checked_up_to(data.get("different_up_to")))
+        super().record_errors(errors)
+
     def to_entry(self) -> PersonEntry:
         data = self.cleaned_data
         new_person = None
@@ -705,6 +947,7 @@ class PersonRowForm(EntryForm):
                 birth_year=data["birth_year"],
                 occupation=data["occupation"],
                 identity_withheld=data["identity_withheld"],
+                checked_up_to=checked_up_to(data.get("different_up_to")),
             )
         return PersonEntry(
             person=self.linked_person,
@@ -730,8 +973,8 @@ class SourceRowForm(EntryForm):
         "url",
         assume_scheme="https",
         help_text=_(
-            "If a source with this URL is already recorded, that record is cited and the "
-            "other fields of this row are not used."
+            "If a source with this URL is already recorded, that record is cited: the "
+            "other fields of this row are then not needed, and not used."
         ),
     )
     title = model_field(Source, "title", required=False)
@@ -740,9 +983,16 @@ class SourceRowForm(EntryForm):
     published_on_precision = precision_field(_("Precision of the publication date"))
     kind = model_field(Source, "kind")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.known_source: Source | None = None
+
     def clean(self):
         data = super().clean()
-        if not data.get("title") and not self.has_error("url"):
+        if data.get("url"):
+            recorded = Source.objects.not_archived().with_url(data["url"])
+            self.known_source = recorded[0] if recorded else None
+        if not data.get("title") and not self.has_error("url") and self.known_source is None:
             self.add_error("title", _("Give the source a title."))
         return data
 
@@ -798,7 +1048,7 @@ class SourceRowFormSet(RowFormSet):
         super().clean()
         seen = set()
         for form in self.filled_forms():
-            url = form.cleaned_data.get("url")
+            url = normalized_url(form.cleaned_data.get("url") or "")
             if url and url in seen:
                 form.add_error("url", _("Another row has the same URL."))
             seen.add(url)
@@ -873,9 +1123,15 @@ class EntryPage:
             "sources": [form.to_entry() for form in self.sources.filled_forms()],
         }
 
+    def known_sources(self) -> list[Source]:
+        """The sources already recorded that the source rows cite by their address."""
+        return [form.known_source for form in self.sources.filled_forms() if form.known_source]
+
     def record_errors(self, errors: EntryErrors) -> None:
         """Put the service's errors back beside the fields, in the rows they came from."""
         self.incident_form.record_errors(errors.incident)
+        self.incident_form.duplicate_incidents = errors.incident_duplicates
+        self.incident_form.duplicate_places = errors.place_duplicates
         for rows, found in ((self.people, errors.people), (self.sources, errors.sources)):
             filled = rows.filled_forms()
             for index, row_errors in found.items():

@@ -48,6 +48,12 @@ def new_detention(request: HttpRequest) -> HttpResponse:
                 _("Saved as a draft: %(title)s. A reviewer publishes it.")
                 % {"title": incident.title},
             )
+            for source in page.known_sources():
+                messages.info(
+                    request,
+                    _("Cited the source already recorded at this address: %(title)s.")
+                    % {"title": source.title},
+                )
             return redirect(incident)
     return _render(request, page)
 

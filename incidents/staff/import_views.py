@@ -8,11 +8,29 @@ from django import forms
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cabar_tracker.staff.access import staff_required
 from incidents.columns import DETENTION_ROW_COLUMNS
-from incidents.importer import NOT_IMPORTED_COLUMNS, REQUIRED_COLUMNS, import_detentions
+from incidents.importer import (
+    IMPORT_ONLY_COLUMNS,
+    NOT_IMPORTED_COLUMNS,
+    REQUIRED_COLUMNS,
+    ImportReport,
+    import_detentions,
+)
+from incidents.models import Detention, Incident, Source
+from people.models import Person
+
+# The records the report links to, in this order, with their staff edit pages. (An
+# allegation is edited on its detention's page; places are not created by an import.)
+LINKED_RECORDS = [
+    (Incident, "staff:incident_edit"),
+    (Detention, "staff:detention_edit"),
+    (Person, "staff:person_edit"),
+    (Source, "staff:source_edit"),
+]
 
 # Far above any real batch of detentions (a row is a few hundred bytes), far below what would
 # tie up a worker.
@@ -69,7 +87,35 @@ def import_page(request: HttpRequest) -> HttpResponse:
             "imported": column.name not in NOT_IMPORTED_COLUMNS,
             "required": column.name in REQUIRED_COLUMNS,
         }
-        for column in DETENTION_ROW_COLUMNS
+        for column in [*DETENTION_ROW_COLUMNS, *IMPORT_ONLY_COLUMNS]
     ]
-    context = {"form": form, "report": report, "columns": columns}
+    context = {
+        "form": form,
+        "report": report,
+        "columns": columns,
+        "import_only_columns": [column.name for column in IMPORT_ONLY_COLUMNS],
+        "imported_records": _imported_records(report),
+    }
     return render(request, "staff/import.html", context)
+
+
+def _imported_records(report: ImportReport | None) -> list[dict]:
+    """What the import wrote, by kind, each with the address of its staff edit page; none
+    on a dry run or a refused file, whose records were rolled back. No query: the report
+    holds the ids and labels."""
+    if report is None or report.dry_run or not report.ok:
+        return []
+    groups = []
+    for model, url_name in LINKED_RECORDS:
+        records = report.records_of(model)
+        if records:
+            links = [
+                {
+                    "label": record.label,
+                    "url": reverse(url_name, args=[record.pk]),
+                    "action": record.action,
+                }
+                for record in records
+            ]
+            groups.append({"name": model._meta.verbose_name_plural, "links": links})
+    return groups

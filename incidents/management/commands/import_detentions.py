@@ -49,6 +49,10 @@ class Command(BaseCommand):
         for records, created, updated in report.summary():
             self.stdout.write(f"{records}: {created} {verb} created, {updated} {verb} updated")
         self.stdout.write(f"detentions unchanged: {report.unchanged_detentions}")
+        if report.proposed:
+            self.stdout.write(
+                f"changes to published records proposed for review: {report.proposed}"
+            )
         if dry_run:
             self.stdout.write(self.style.WARNING("Dry run: nothing was imported."))
         else:

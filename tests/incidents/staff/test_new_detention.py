@@ -451,6 +451,14 @@ def demo(db):
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
+def entry_beside_demo(almaty) -> dict:
+    """The valid entry, in March 2022: the demo records an incident in January 2022 in the
+    whole of Kazakhstan, which contains the test's Almaty (a probable duplicate incident)."""
+    data = valid_entry(almaty)
+    data["incident-start_date"] = "2022-03-07"
+    return data
+
+
 def test_a_probable_duplicate_stops_the_save_with_a_warning(editor_client, demo, almaty):
     data = valid_entry(almaty)
     data["people-0-name"] = "Викрам Рузахунов"
@@ -467,7 +475,7 @@ def test_a_probable_duplicate_stops_the_save_with_a_warning(editor_client, demo,
 
 
 def test_choosing_use_this_person_links_the_candidate(editor_client, demo, almaty):
-    data = valid_entry(almaty)
+    data = entry_beside_demo(almaty)
     data["people-0-name"] = "Викрам Рузахунов"  # still typed; the chosen candidate wins
     data["people-0-existing_person"] = "vikram-ruzakhunov"
     before = Person.objects.count()
@@ -480,7 +488,7 @@ def test_choosing_use_this_person_links_the_candidate(editor_client, demo, almat
 
 
 def test_ticking_different_person_creates_a_new_record(editor_client, demo, almaty):
-    data = valid_entry(almaty)
+    data = entry_beside_demo(almaty)
     data["people-0-name"] = "Vikram Ruzakhunov"
     data["people-0-is_different_person"] = "on"
     response = editor_client.post(URL, data)
