@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -267,3 +269,59 @@ def test_no_api_write_lets_an_editor_change_the_public_record(editor, reviewer, 
         revisions.publish_revision(revision=proposal, user=reviewer)
         record.refresh_from_db()
         assert getattr(record, text_field) == "Marker changed by an editor"
+
+
+# --- the admin and the importer ---------------------------------------------------------------
+
+ADMIN_MODELS = sorted(
+    (model._meta.app_label, model._meta.model_name)
+    for model in admin.site._registry
+    if model._meta.app_label in {"incidents", "people"}
+)
+
+
+@pytest.mark.parametrize(("app_label", "model_name"), ADMIN_MODELS)
+def test_no_admin_change_form_lets_an_editor_change_the_public_record(
+    editor_client, app_label, model_name
+):
+    """The admin is the admin role's: an editor gets 403 on every change and delete form,
+    whatever they send, and the public sees the same before and after."""
+    kind = model_name if model_name in RECORDS else "incident"
+    IncidentFactory()  # a feed with an entry: an empty feed's <updated> is the clock's
+    record = RECORDS[kind][0]()
+    pk = record.pk if model_name in RECORDS else 1
+    before = public_views(record)
+    for action in ("change", "delete"):
+        url = reverse(f"admin:{app_label}_{model_name}_{action}", args=[pk])
+        assert editor_client.get(url).status_code == 403, url
+        response = editor_client.post(url, {"post": "yes", RECORDS[kind][1]: "Marker"})
+        assert response.status_code == 403, url
+    assert public_views(record) == before
+
+
+def test_the_importer_lets_no_editor_change_the_public_record(editor_client, reviewer):
+    """A CSV row that changes a published detention, through the staff import page, is
+    proposed: the public sees nothing until a reviewer publishes it."""
+    from incidents.models import Outcome
+
+    detention = DetentionFactory(
+        incident=IncidentFactory(slug="known-case"),
+        person=PersonFactory(slug="known-person", name="Known Person"),
+        outcome=Outcome.CHARGED,
+    )
+    IncidentFactory()  # a feed with an entry
+    before = {"detention": public_views(detention), "incident": public_views(detention.incident)}
+    header = "incident_slug,person_slug,person_name,outcome\n"
+    upload = SimpleUploadedFile(
+        "rows.csv", (header + "known-case,known-person,,convicted\n").encode(), "text/csv"
+    )
+
+    response = editor_client.post(reverse("staff:import"), {"file": upload})
+
+    assert response.status_code == 200
+    after = {"detention": public_views(detention), "incident": public_views(detention.incident)}
+    assert after == before, "the import changed the public record"
+    proposal = Revision.objects.of(detention).pending().get()
+    revisions.publish_revision(revision=proposal, user=reviewer)
+    detention.refresh_from_db()
+    assert detention.outcome == Outcome.CONVICTED

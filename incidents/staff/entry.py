@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.forms.utils import ErrorDict
 from django.utils.text import slugify
 from django.utils.translation import gettext
@@ -315,6 +315,17 @@ def enter_detention(
             if errors:
                 raise _RollBack
     except _RollBack:
+        raise EntryInvalid(errors) from None
+    except IntegrityError:
+        # Checked first, refused by the database anyway: someone else saved a record with
+        # the same unique value (the slug made from a title) between check and save.
+        errors = EntryErrors()
+        errors.general.append(
+            gettext(
+                "Someone else saved a record with the same name at the same moment, so "
+                "nothing was saved. Send the form again."
+            )
+        )
         raise EntryInvalid(errors) from None
     return incident
 

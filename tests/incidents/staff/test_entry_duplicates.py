@@ -540,3 +540,32 @@ def test_two_sendings_at_the_same_moment_record_one_incident():
     assert outcome["second"].errors.incident_duplicates.records == [outcome["first"]]
     assert Incident.objects.filter(title="At once").count() == 1
     assert Person.objects.filter(name="Same Person").count() == 1
+
+
+def test_a_slug_taken_between_check_and_save_is_an_error_not_a_crash(editor, almaty, monkeypatch):
+    """Two entries at the same moment at different places with the same title: both check
+    the slug free, the database refuses the second. The entry reports it; nothing is kept."""
+    from django.db import IntegrityError
+
+    from incidents.models import Incident
+
+    real_save = Incident.save
+
+    def save_refused(self, *args, **kwargs):
+        if self._state.adding:
+            raise IntegrityError("UNIQUE constraint failed: incidents_incident.slug")
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Incident, "save", save_refused)
+    before = counts()
+    with pytest.raises(EntryInvalid) as raised:
+        enter_detention(
+            user=editor,
+            new_incident=NewIncident(
+                title="Raced", kind="detention", location=almaty, start_date=None
+            ),
+            people=[PersonEntry(new_person=NewPerson(name="Raced Person"))],
+            sources=[SourceEntry(title="A phone call", kind="testimony")],
+        )
+    assert "same moment" in " ".join(raised.value.errors.general)
+    assert counts() == before
