@@ -124,3 +124,15 @@ def test_a_person_is_listed_with_the_name_in_its_own_script_for_the_search():
     select = str(StatementForm()["people"])
 
     assert "Vikram Ruzakhunov (Викрам Рузахунов, KG)" in select
+
+
+def test_it_gives_the_script_its_words_in_the_page_s_language(editor_client):
+    incident = IncidentFactory(publication_state=PublicationState.DRAFT)
+
+    page = editor_client.get(
+        reverse("staff:incident_edit", kwargs={"pk": incident.pk}), HTTP_ACCEPT_LANGUAGE="ru"
+    )
+
+    select = select_tag(page.content.decode(), "id_sources")
+    assert 'data-picker-remove="Убрать {label}"' in select
+    assert 'data-picker-help="Начните вводить' in select
