@@ -32,6 +32,8 @@ PRECISION_HELP = _(
 )
 
 MULTIPLE_HELP = _("Hold Ctrl (⌘ on a Mac) to choose more than one.")
+# What the same list says once static/js/staff_picker.js has made it a picker.
+PICKER_HELP = _("Type to find one and click it to add it; remove one with its × button.")
 
 # The legend of the fieldset holding staff-only fields, which the page marks as restricted.
 STAFF_ONLY = _("Staff only")
@@ -75,6 +77,35 @@ class LocationChoiceField(forms.ModelChoiceField):
         return tree_label(obj)
 
 
+class PickerSelectMultiple(forms.SelectMultiple):
+    """A list of records to link (sources, people, incidents) that static/js/staff_picker.js
+    turns into a picker: the chosen records as chips, each removed only by its own button,
+    and a search box whose results are added by a click. A plain click on a plain
+    <select multiple> deselects every other option, so saving silently dropped the links.
+
+    The select stays the form's input (the script hides it and keeps its options' `selected`
+    in step), so the server reads the same values and, without the script, it is the plain
+    list. The script's words come from here, translated, as data attributes.
+    """
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].update(
+            {
+                "data-picker": "",
+                "data-picker-placeholder": _("Type to find…"),
+                "data-picker-chosen": _("Chosen: {field}"),
+                "data-picker-none": _("None chosen."),
+                "data-picker-remove": _("Remove {label}"),
+                "data-picker-no-match": _("Nothing found."),
+                "data-picker-more": _("{count} more: type more to narrow the list."),
+                "data-picker-added": _("Added: {label}"),
+                "data-picker-removed": _("Removed: {label}"),
+            }
+        )
+        return context
+
+
 def person_label(person: Person) -> str:
     """A person as staff pick them from a list: with what tells namesakes apart."""
     details = [person.name_native, person.citizenship.code if person.citizenship else ""]
@@ -115,11 +146,15 @@ class KeysInRangeMixin:
 
 
 class PersonMultipleChoiceField(KeysInRangeMixin, forms.ModelMultipleChoiceField):
+    widget = PickerSelectMultiple
+
     def label_from_instance(self, obj: Person) -> str:
         return person_label(obj)
 
 
 class SourceMultipleChoiceField(KeysInRangeMixin, forms.ModelMultipleChoiceField):
+    widget = PickerSelectMultiple
+
     def label_from_instance(self, obj: Source) -> str:
         date = f", {obj.publication_date}" if obj.publication_date else ""
         return f"{obj}{date}"
@@ -158,6 +193,14 @@ def initial_ids(form: forms.ModelForm, name: str) -> list[int]:
     return [getattr(value, "pk", value) for value in form.initial.get(name) or ()]
 
 
+def picker_for(field: forms.Field) -> PickerSelectMultiple:
+    """The picker in place of a field's plain <select multiple>, with the same choices."""
+    widget = PickerSelectMultiple(attrs=field.widget.attrs, choices=field.widget.choices)
+    widget.is_required = field.widget.is_required
+    widget.is_localized = field.widget.is_localized
+    return widget
+
+
 class VersionedModelForm(forms.ModelForm):
     """A ModelForm that remembers which version of the record it was opened at."""
 
@@ -175,11 +218,17 @@ class VersionedModelForm(forms.ModelForm):
             if isinstance(field.widget, forms.Textarea) and field.widget.attrs.get("rows") == "10":
                 # Django's default of ten rows makes a long page longer.
                 field.widget.attrs["rows"] = "5"
+            if type(field.widget) is forms.SelectMultiple:
+                field.widget = picker_for(field)
             if isinstance(field.widget, forms.SelectMultiple):
                 field.widget.attrs.setdefault("size", 8)
-                field.help_text = " ".join(
-                    str(text) for text in (field.help_text, MULTIPLE_HELP) if text
-                )
+                own_help = field.help_text
+                # Without the script the list is a plain <select multiple>: say how it works.
+                field.help_text = " ".join(str(text) for text in (own_help, MULTIPLE_HELP) if text)
+                if isinstance(field.widget, PickerSelectMultiple):
+                    field.widget.attrs["data-picker-help"] = " ".join(
+                        str(text) for text in (own_help, PICKER_HELP) if text
+                    )
 
     def _post_clean(self):
         super()._post_clean()  # the instance now holds the form's values
