@@ -230,6 +230,16 @@ class VersionedModelForm(forms.ModelForm):
                         str(text) for text in (own_help, PICKER_HELP) if text
                     )
 
+    def clean(self):
+        cleaned = super().clean()
+        # Browsers send a text area's line breaks as CRLF; stored text has LF. Without this,
+        # a form sent back unchanged differs from what is stored in every text with a line
+        # break: a proposal or a history entry that changes nothing.
+        for name, value in cleaned.items():
+            if isinstance(value, str) and "\r" in value:
+                cleaned[name] = value.replace("\r\n", "\n").replace("\r", "\n")
+        return cleaned
+
     def _post_clean(self):
         super()._post_clean()  # the instance now holds the form's values
         # The rule that saving enforces anyway (PublishableModel.save), asked first so the

@@ -36,6 +36,7 @@ from simple_history.utils import get_m2m_reverse_field_name
 from cabar_tracker.history import StaleVersionError, save_if_current
 from cabar_tracker.staff.access import staff_required
 from incidents.partial_dates import PartialDate
+from incidents.workflow import missing_for_publication
 
 # Only the domain's records have a history page; users, tokens and sessions do not.
 HISTORY_APPS = ("incidents", "people")
@@ -400,6 +401,8 @@ def undo_field_change(*, undo: FieldUndo, user, expected_version: int) -> models
         current = model._base_manager.select_for_update().get(pk=undo.historical.id)
         if current.version != expected_version:
             raise StaleVersionError(current)
+        published = getattr(current, "is_published", False)
+        missing_before = set(missing_for_publication(current)) if published else set()
         for model_field in undo.plain:
             setattr(current, model_field.attname, getattr(undo.older, model_field.attname))
         current.full_clean()
@@ -409,6 +412,12 @@ def undo_field_change(*, undo: FieldUndo, user, expected_version: int) -> models
                 getattr(current, undo.link.name).set(undo.links_after)
             finally:
                 del current.skip_history_when_saving
+        if published and (missing := set(missing_for_publication(current)) - missing_before):
+            # A public record stays as complete as publishing asked (its sources above all).
+            raise ValidationError(
+                gettext("a published record needs %(missing)s")
+                % {"missing": ", ".join(sorted(missing))}
+            )
         current._history_user = user
         current._change_reason = gettext("Undid the change of %(field)s made on %(date)s") % {
             "field": undo.label,

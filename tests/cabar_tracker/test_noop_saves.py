@@ -101,3 +101,42 @@ def test_a_staff_form_that_changes_only_the_sources_records_them(editor_client):
     assert response.status_code == 302
     assert incident.history.count() == before + 1
     assert list(incident.sources.all()) == [source]
+
+
+def test_a_form_sent_back_with_the_browser_s_line_breaks_changes_nothing(editor_client):
+    """Browsers send a text area's line breaks as CRLF: that is not a change."""
+    incident = factories.IncidentFactory(
+        publication_state="draft", description="First paragraph.\n\nSecond paragraph."
+    )
+    page = editor_client.get(reverse("staff:incident_edit", args=[incident.pk]))
+    form = page.context["form"]
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None:
+            continue
+        data[name] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+    data["description"] = data["description"].replace("\n", "\r\n")
+    before = (incident.version, incident.history.count())
+    response = editor_client.post(reverse("staff:incident_edit", args=[incident.pk]), data)
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert (incident.version, incident.history.count()) == before
+    assert incident.description == "First paragraph.\n\nSecond paragraph."
+
+
+def test_an_unchanged_form_on_a_published_record_proposes_nothing(editor_client):
+    from incidents.models import Revision
+
+    incident = factories.IncidentFactory(description="One.\n\nTwo.")
+    page = editor_client.get(reverse("staff:incident_edit", args=[incident.pk]))
+    form = page.context["form"]
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None:
+            continue
+        data[name] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+    data["description"] = data["description"].replace("\n", "\r\n")
+    editor_client.post(reverse("staff:incident_edit", args=[incident.pk]), data)
+    assert not Revision.objects.exists()

@@ -429,3 +429,18 @@ def test_undoing_a_field_the_change_did_not_touch_is_404(reviewer_client, field_
     change = incident.history.order_by("-history_id").first()
     response = reviewer_client.get(undo_url(incident, change, field_name))
     assert response.status_code == 404
+
+
+def test_an_undo_that_would_leave_a_published_record_without_sources_is_refused(
+    reviewer_client,
+):
+    only = SourceFactory()
+    incident = IncidentFactory()
+    incident.sources.add(only)
+    change = incident.history.order_by("-history_id").first()
+    incident.refresh_from_db()
+    response = reviewer_client.post(
+        undo_url(incident, change, "sources"), {"version": incident.version}, follow=True
+    )
+    assert "nothing was undone" in response.content.decode()
+    assert list(incident.sources.all()) == [only]
