@@ -12,6 +12,18 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
+def sent_back(page) -> dict:
+    """The edit form of `page` as a browser sends it back unchanged."""
+    form = page.context["form"]
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None:
+            continue
+        data[name] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+    return data
+
+
 def test_saving_the_stored_values_again_writes_no_history():
     incident = factories.IncidentFactory(title="Same title")
     before = (incident.version, incident.history.count(), incident.updated_at)
@@ -54,13 +66,7 @@ def test_an_unchanged_staff_form_save_writes_no_history(editor_client):
     client = editor_client
     incident = factories.IncidentFactory(publication_state="draft")
     page = client.get(reverse("staff:incident_edit", args=[incident.pk]))
-    form = page.context["form"]
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if value is None:
-            continue
-        data[name] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+    data = sent_back(page)
     before = (incident.version, incident.history.count())
     response = client.post(reverse("staff:incident_edit", args=[incident.pk]), data)
     assert response.status_code == 302, (
@@ -88,13 +94,7 @@ def test_a_staff_form_that_changes_only_the_sources_records_them(editor_client):
     incident = factories.IncidentFactory(publication_state="draft")
     source = factories.SourceFactory()
     page = editor_client.get(reverse("staff:incident_edit", args=[incident.pk]))
-    form = page.context["form"]
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if value is None:
-            continue
-        data[name] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+    data = sent_back(page)
     data["sources"] = [str(source.pk)]
     before = incident.history.count()
     response = editor_client.post(reverse("staff:incident_edit", args=[incident.pk]), data)
@@ -109,13 +109,7 @@ def test_a_form_sent_back_with_the_browser_s_line_breaks_changes_nothing(editor_
         publication_state="draft", description="First paragraph.\n\nSecond paragraph."
     )
     page = editor_client.get(reverse("staff:incident_edit", args=[incident.pk]))
-    form = page.context["form"]
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if value is None:
-            continue
-        data[name] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+    data = sent_back(page)
     data["description"] = data["description"].replace("\n", "\r\n")
     before = (incident.version, incident.history.count())
     response = editor_client.post(reverse("staff:incident_edit", args=[incident.pk]), data)
@@ -130,13 +124,7 @@ def test_an_unchanged_form_on_a_published_record_proposes_nothing(editor_client)
 
     incident = factories.IncidentFactory(description="One.\n\nTwo.")
     page = editor_client.get(reverse("staff:incident_edit", args=[incident.pk]))
-    form = page.context["form"]
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if value is None:
-            continue
-        data[name] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+    data = sent_back(page)
     data["description"] = data["description"].replace("\n", "\r\n")
     editor_client.post(reverse("staff:incident_edit", args=[incident.pk]), data)
     assert not Revision.objects.exists()
