@@ -14,6 +14,7 @@ the same way: the editor's addition to a published case waits for a reviewer.
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -325,3 +326,31 @@ def test_the_importer_lets_no_editor_change_the_public_record(editor_client, rev
     revisions.publish_revision(revision=proposal, user=reviewer)
     detention.refresh_from_db()
     assert detention.outcome == Outcome.CONVICTED
+
+
+def test_the_import_command_run_for_an_editor_changes_no_public_record(editor, tmp_path):
+    """`manage.py import_detentions --user <editor>` is the importer with an editor's
+    rights: a change to a published record waits for a reviewer. (The other commands that
+    write, load_demo and generate_synthetic, are the operator's, who may publish.)"""
+    from django.core.management import call_command
+
+    from incidents.models import Outcome
+
+    detention = DetentionFactory(
+        incident=IncidentFactory(slug="known-case"),
+        person=PersonFactory(slug="known-person", name="Known Person"),
+        outcome=Outcome.CHARGED,
+    )
+    IncidentFactory()  # a feed with an entry
+    before = public_views(detention)
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "incident_slug,person_slug,person_name,outcome\nknown-case,known-person,,convicted\n"
+    )
+
+    call_command("import_detentions", str(rows), "--user", editor.username, stdout=io.StringIO())
+
+    assert public_views(detention) == before
+    assert Revision.objects.of(detention).pending().get().proposed["fields"]["outcome"] == (
+        "convicted"
+    )
