@@ -9,7 +9,8 @@ and after. Then a reviewer publishes what was proposed and the change is visible
 
 The rows of a case (timeline events, allegations) are shown on their case's page: their
 views are the case's. Paths that add a row to a record (`<parent>_pk` in the URL) are walked
-the same way: the editor's addition to a published case waits for a reviewer.
+the same way: the editor's addition to a published case waits for a reviewer. Every admin
+change and delete form refuses an editor, and the CSV import (page and command) proposes.
 """
 
 from __future__ import annotations
