@@ -93,6 +93,9 @@ class PublicPlaceFactory(LocationFactory):
     """A place a published incident uses, which makes it public: a place nothing published
     uses yet is a draft's (incidents.models.LocationQuerySet.in_public_use)."""
 
+    class Meta:
+        skip_postgeneration_save = True  # the hook saves another record, not this one
+
     @factory.post_generation
     def used_by(place, create, extracted, **kwargs):
         if create:
@@ -184,6 +187,9 @@ class StatementFactory(factory.django.DjangoModelFactory):
 class PublicOrganizationFactory(OrganizationFactory):
     """An organization a published statement names as its speaker, which makes it public
     (people.models.OrganizationQuerySet.in_public_use)."""
+
+    class Meta:
+        skip_postgeneration_save = True  # the hook saves another record, not this one
 
     @factory.post_generation
     def used_by(organization, create, extracted, **kwargs):
