@@ -22,7 +22,7 @@ from incidents.models import (
     Statement,
 )
 from incidents.revisions import publish_revision
-from incidents.workflow import PUBLISHABLE_MODELS, _require, publish
+from incidents.workflow import PUBLISHABLE_MODELS, publish, require_permission
 
 # A record is named by its model's label and key: ("incidents.detention", 12).
 RecordKey = tuple[str, int]
@@ -123,7 +123,7 @@ def publish_case(*, incident: Incident, user) -> tuple[list, list[Revision]]:
     in one transaction: if any of them cannot be published (incomplete, a conflict with a
     colleague's change), nothing is, and the error says which. Returns what was published.
     """
-    _require(user, PUBLISH_PERMISSION)
+    require_permission(user, PUBLISH_PERMISSION)
     records, proposals = waiting_in_case(incident)
     published = []
     for record in records:

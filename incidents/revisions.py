@@ -37,9 +37,9 @@ from incidents.models import Revision, RevisionAction, RevisionStatus
 from incidents.workflow import (
     PublicationBlocked,
     WorkflowError,
-    _reason,
-    _require,
+    change_reason,
     missing_for_publication,
+    require_permission,
 )
 
 
@@ -215,10 +215,10 @@ def publish_revision(*, revision: Revision, user) -> models.Model | None:
     """Apply a proposal to the public record, as `user` (a reviewer). Raises
     `RevisionConflict`, `PublicationBlocked` (a draft source it cites is incomplete) or
     `ValidationError` (the result is invalid); then nothing changes."""
-    _require(user, PUBLISH_PERMISSION)
+    require_permission(user, PUBLISH_PERMISSION)
     revision = _lock(revision)
     model = revision.model
-    reason = _reason(
+    reason = change_reason(
         gettext("Published a change proposed by %(user)s") % {"user": revision.created_by}
     )
     if revision.action == RevisionAction.DELETE:
@@ -265,7 +265,9 @@ def publish_revision(*, revision: Revision, user) -> models.Model | None:
         for draft in drafts:
             draft.publication_state = PublicationState.PUBLISHED
             draft._history_user = user
-            draft._change_reason = _reason(gettext("Published with %(record)s") % {"record": live})
+            draft._change_reason = change_reason(
+                gettext("Published with %(record)s") % {"record": live}
+            )
             draft.save(update_fields=["publication_state", "updated_at"])
         record = live
     revision.status = RevisionStatus.PUBLISHED
@@ -279,7 +281,7 @@ def publish_revision(*, revision: Revision, user) -> models.Model | None:
 @transaction.atomic
 def return_revision(*, revision: Revision, user, note: str) -> Revision:
     """Send a proposal back to its author with what to change; the public record stays."""
-    _require(user, PUBLISH_PERMISSION)
+    require_permission(user, PUBLISH_PERMISSION)
     if not note.strip():
         raise WorkflowError(gettext("Say what needs to change before it can be published."))
     # PostgreSQL refuses a NUL byte in text; no note needs control characters.

@@ -194,7 +194,8 @@ def _locked(record: PublishableModel) -> PublishableModel:
     return type(record)._base_manager.select_for_update().get(pk=record.pk)
 
 
-def _reason(text: str) -> str:
+def change_reason(text: str) -> str:
+    """`text` as the history's reason column holds it: one line, cut to fit."""
     text = " ".join(str(text).split())
     if len(text) > REASON_MAX_LENGTH:
         text = text[: REASON_MAX_LENGTH - 1] + "…"
@@ -203,11 +204,13 @@ def _reason(text: str) -> str:
 
 def _save_state(record: PublishableModel, *, user, reason: str, fields: Iterable[str]) -> None:
     record._history_user = user
-    record._change_reason = _reason(reason)
+    record._change_reason = change_reason(reason)
     record.save(update_fields=[*fields, "updated_at"])
 
 
-def _require(user, permission: str) -> None:
+def require_permission(user, permission: str) -> None:
+    """Raise PermissionDenied unless `user` has `permission`: the services' own check, so a
+    door that forgets it cannot skip it."""
     if not user.has_perm(permission):
         raise PermissionDenied
 
@@ -229,7 +232,7 @@ def _require_state(record: PublishableModel, *states: str) -> None:
 @transaction.atomic
 def submit_for_review(*, record: PublishableModel, user) -> PublishableModel:
     """Draft → in review: the author asks a reviewer to publish it."""
-    _require(user, _change_permission(record))
+    require_permission(user, _change_permission(record))
     record = _locked(record)
     _require_state(record, PublicationState.DRAFT)
     record.publication_state = PublicationState.IN_REVIEW
@@ -246,7 +249,7 @@ def publish(*, record: PublishableModel, user) -> list[PublishableModel]:
     Raises `PublicationBlocked` listing every missing item of every record; then nothing is
     published. Returns the records published.
     """
-    _require(user, PUBLISH_PERMISSION)
+    require_permission(user, PUBLISH_PERMISSION)
     record = _locked(record)
     _require_state(record, PublicationState.IN_REVIEW)
     records = records_published_with(record)
@@ -271,7 +274,7 @@ def unpublish(*, record: PublishableModel, user, note: str = "") -> PublishableM
     What was published with it stays published (a person may appear in other incidents);
     an unpublished incident's detentions are hidden with it by `DetentionQuerySet`.
     """
-    _require(user, PUBLISH_PERMISSION)
+    require_permission(user, PUBLISH_PERMISSION)
     record = _locked(record)
     _require_state(record, PublicationState.PUBLISHED)
     record.publication_state = PublicationState.DRAFT
@@ -285,7 +288,7 @@ def unpublish(*, record: PublishableModel, user, note: str = "") -> PublishableM
 @transaction.atomic
 def return_to_draft(*, record: PublishableModel, user, note: str) -> PublishableModel:
     """In review → draft, with the reviewer's note saying what to fix (kept in the history)."""
-    _require(user, PUBLISH_PERMISSION)
+    require_permission(user, PUBLISH_PERMISSION)
     if not note.strip():
         raise WorkflowError(gettext("Say what needs to change before it can be published."))
     record = _locked(record)
