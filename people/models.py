@@ -11,7 +11,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -336,30 +336,37 @@ class OrganizationKind(models.TextChoices):
 
 class OrganizationQuerySet(HistoryRecordingQuerySet):
     def in_public_use(self):
-        """The organizations a public record names, and those they are part of (two levels
-        up): the speaker of a published statement, the body that made an allegation about a
-        public detention, the employer of a post shown on a published person's page. One
-        created while entering a draft stays a draft until something published uses it."""
+        """The organizations a public record names, and those they are part of: the speaker
+        of a published statement, the body that made an allegation about a public
+        detention, the employer of a post shown on a published person's page. One created
+        while entering a draft stays a draft until something published uses it.
+
+        Lazy, and cheap at any number of statements: the organizations used are a
+        subquery on keys (evaluated once per query, each part starting from the rows that
+        name an organization at all), matched against organizations only. Testing each
+        organization against every statement instead took 4 s at 10,000 statements."""
         from incidents.models import Allegation, Detention, Statement
 
-        here = OuterRef("pk")
-        used = Organization.objects.filter(
-            Exists(Statement.objects.published().filter(speaker_organization=here))
-            | Exists(
-                Allegation.objects.filter(
-                    detention__in=Detention.objects.published(), alleged_by_organization=here
-                )
+        speakers = Statement.objects.published().filter(speaker_organization__isnull=False)
+        # From the few allegations an organization made to their detentions, not the other
+        # way round (every detention tested first took seconds).
+        by_organizations = Allegation.objects.filter(alleged_by_organization__isnull=False)
+        accusers = by_organizations.filter(
+            detention__in=Detention.objects.published().filter(
+                pk__in=by_organizations.values("detention")
             )
-            | Exists(visible_positions(None).filter(organization=here))
         )
+        used = Organization._base_manager.filter(
+            Q(pk__in=speakers.values("speaker_organization"))
+            | Q(pk__in=accusers.values("alleged_by_organization"))
+            | Q(pk__in=visible_positions(None).values("organization"))
+        )
+        # It, the body it is part of, and that body's own (uncorrelated subqueries, each
+        # evaluated once).
         return self.filter(
-            Exists(
-                used.filter(
-                    Q(pk=OuterRef("pk"))
-                    | Q(parent=OuterRef("pk"))
-                    | Q(parent__parent=OuterRef("pk"))
-                )
-            )
+            Q(pk__in=used.values("pk"))
+            | Q(pk__in=used.values("parent"))
+            | Q(pk__in=used.values("parent__parent"))
         )
 
     def visible_to(self, user):
