@@ -71,10 +71,15 @@ def remember_old_slug(
     """Keep `old_slug` as an old address of record `pk` (of `model`), now at `new_slug`."""
     if not old_slug or old_slug == new_slug:
         return
+    content_type = ContentType.objects.get_for_model(model)
+    if withheld_now and not withheld_before:
+        # Withheld from now on: none of the slugs it had may lead the public to it, even
+        # should it be shown again one day (the migration applies the same rule).
+        SlugRedirect.objects.filter(content_type=content_type, object_id=pk).update(public=False)
     public = not (withheld_before or withheld_now or is_withheld_slug(old_slug))
     # The slug may have been given up before by another record: it now leads here.
     SlugRedirect.objects.update_or_create(
-        content_type=ContentType.objects.get_for_model(model),
+        content_type=content_type,
         old_slug=old_slug,
         defaults={"object_id": pk, "public": public, "created_at": timezone.now()},
     )

@@ -460,3 +460,11 @@ def test_the_table_holds_one_row_per_kind_and_old_slug():
             Situation, Location, Organization
         ).values()
     ).exists()
+
+
+def test_withholding_marks_every_earlier_slug_private():
+    person = renamed(PersonFactory(slug="earlier-name"), "later-name")
+    person.identity_withheld = True
+    person.save()
+
+    assert not SlugRedirect.objects.filter(object_id=person.pk, public=True).exists()
