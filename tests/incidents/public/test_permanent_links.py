@@ -468,3 +468,11 @@ def test_withholding_marks_every_earlier_slug_private():
     person.save()
 
     assert not SlugRedirect.objects.filter(object_id=person.pk, public=True).exists()
+
+
+def test_the_about_page_explains_permanent_links_in_both_languages(client):
+    english = client.get(reverse("incidents:about")).content.decode()
+    assert "the old address still works" in english
+    russian = client.get(reverse("incidents:about"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Постоянные ссылки" in russian
+    assert "прежний адрес продолжает работать" in russian
