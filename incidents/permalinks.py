@@ -99,7 +99,7 @@ def _before_save(sender, instance, **kwargs) -> None:
     if instance._state.adding or instance.pk is None:
         return
     update_fields = kwargs.get("update_fields")
-    if update_fields is not None and "slug" not in update_fields:
+    if update_fields is not None and "slug" not in set(update_fields):
         return
     stored = _stored_row(sender, instance)
     if stored is not None and stored.slug != instance.slug:
@@ -253,10 +253,14 @@ PARTS = (Detention, Allegation, IncidentEvent, Statement, Source)
 def _part_before_save(sender, instance, **kwargs) -> None:
     # A detention or an event moved to another case changes the one it left too.
     instance._incident_before = None
-    if sender in (Detention, IncidentEvent) and not instance._state.adding and instance.pk:
-        stored = getattr(instance, "_stored_before_save", None)
-        if stored is not None:
-            instance._incident_before = stored.incident_id
+    if sender not in (Detention, IncidentEvent) or instance._state.adding or not instance.pk:
+        return
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and not {"incident", "incident_id"} & set(update_fields):
+        return
+    stored = _stored_row(sender, instance)
+    if stored is not None:
+        instance._incident_before = stored.incident_id
 
 
 def _part_saved(sender, instance, **kwargs) -> None:
