@@ -143,6 +143,9 @@ class VersionedModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
+        # The stored row `_changes_nothing` reads, kept for this save's signal receivers
+        # (incidents.permalinks compares the slug and the case with it): no second query.
+        self._stored_before_save = None
         if (
             not self._state.adding
             and not getattr(self, "_links_changed", False)
@@ -178,6 +181,7 @@ class VersionedModel(models.Model):
         if self.pk is None or not fields:
             return False
         stored = type(self)._base_manager.filter(pk=self.pk).first()
+        self._stored_before_save = stored
         if stored is None:
             return False
         return all(

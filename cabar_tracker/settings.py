@@ -252,6 +252,12 @@ COUNTRIES_OVERRIDE = {"KG": gettext_lazy("Kyrgyzstan")}
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
 
+# The authority of the Atom feed's entry ids (`tag:<authority>,<date>:incident/<pk>`,
+# RFC 4151): a domain the site's owner holds. Set it once, at the first deployment, and never
+# change it, or every feed reader shows every case again as new. Not the request's host,
+# which differs between a site's names and proxies.
+FEED_ID_AUTHORITY = os.environ.get("FEED_ID_AUTHORITY", "localhost")
+
 
 def _origin(url: str) -> str:
     scheme, _, rest = url.partition("://")

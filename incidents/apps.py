@@ -7,9 +7,11 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         from cabar_tracker.publishing import ReviewedModel, guard_public_links
-        from incidents import public_counts
+        from incidents import permalinks, public_counts
 
         public_counts.connect()
+        # Old slugs kept, and a case's "last updated" moved by its parts, from every door.
+        permalinks.connect()
         # The links of a public record (of either app) change only through review.
         for model in apps.get_models():
             if issubclass(model, ReviewedModel):

@@ -657,13 +657,6 @@ class Detention(PartialDateSpan, PublishableModel):
     def get_absolute_url(self) -> str:
         return f"{self.incident.get_absolute_url()}#detention-{self.pk}"
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        # The case's page shows its detentions: a change to one is a change to the case
-        # ("last updated", which citations quote; the API's updated_since and ETag). A
-        # plain update: the incident's own history records nothing new.
-        Incident._base_manager.filter(pk=self.incident_id).update(updated_at=self.updated_at)
-
     def reviewer_only_changes(self, stored: dict | None) -> list[str]:
         changes = super().reviewer_only_changes(stored)
         # A published detention moved to another case appears there at once.
@@ -1372,3 +1365,46 @@ class Revision(models.Model):
             if base_links.get(name, []) != ids
         ]
         return fields + links
+
+
+# --- old addresses -------------------------------------------------------------------------
+
+
+class SlugRedirect(models.Model):
+    """A slug a record (of either app: incident, situation, place, person, organization) no
+    longer has, so its old address answers with a 301 to the current one (issue 13, item
+    4). Kept by `incidents/permalinks.py` from every save and bulk write; one table for the
+    five kinds, as they are looked up the same way (kind and slug) by one function.
+
+    `public` is false for a slug that may never lead the public anywhere: the slugs of a
+    person while their identity was withheld, and the name-derived slug a person had before
+    it was withheld. A record's own history shows the change too; this is derived from it
+    (the migration that made it filled it from the history)."""
+
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, verbose_name=_("kind of record")
+    )
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    record = GenericForeignKey("content_type", "object_id")
+    old_slug = models.SlugField(_("old slug"), max_length=200)
+    public = models.BooleanField(
+        _("redirects the public"),
+        default=True,
+        help_text=_("False for the slugs of a withheld identity: they answer 404 to the public."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("old address")
+        verbose_name_plural = _("old addresses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "old_slug"], name="slug_redirect_one_per_kind_and_slug"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="slug_redirect_record_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type.model}/{self.old_slug} → {self.object_id}"

@@ -13,8 +13,9 @@ from tests.factories import IncidentFactory, PersonFactory, SourceFactory
 pytestmark = pytest.mark.django_db
 
 
-# Derived data, recomputed from the records that keep history; nobody edits it.
-DERIVED = {"PublicIncidentCount"}
+# Derived data, recomputed from the records that keep history; nobody edits it (old
+# addresses: the history of the record shows each slug change).
+DERIVED = {"PublicIncidentCount", "SlugRedirect"}
 # Proposed changes are themselves the record of who proposed, reviewed and when; once
 # published, the record's own history holds the change.
 WORKFLOW = {"Revision"}

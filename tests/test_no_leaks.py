@@ -288,3 +288,33 @@ def test_two_versions_differing_only_in_hidden_values_share_their_public_etag(cl
         assert first["ETag"] == second["ETag"]
         text = second.content.decode().lower()
         assert not [marker for marker in MARKERS if marker in text]
+
+
+def test_no_old_address_leads_the_public_to_a_withheld_or_hidden_record(client):
+    """An old slug answers 301 with the current address (issue 13, item 4), but never for
+    a withheld identity: its name-made slug, and any slug it had since, answer 404 with no
+    Location header that would name its current (random) slug; nor for a record the public
+    cannot see."""
+    person = factories.PersonFactory(name="Withheldname Markerov", slug="withheldname-markerov")
+    person.slug = "withheldname-markerov-2"
+    person.save()
+    person.identity_withheld = True
+    person.save()
+    hidden_slug = person.slug
+    person.slug = "p-0123456789ab"
+    person.save()
+    draft = factories.IncidentFactory(slug="draft-old", publication_state=PublicationState.DRAFT)
+    draft.slug = "draft-new"
+    draft.save()
+
+    for path in (
+        "/people/withheldname-markerov/",
+        "/people/withheldname-markerov-2/",
+        f"/people/{hidden_slug}/",
+        "/incidents/draft-old/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert not response.has_header("Location"), path
+        body = response.content.decode().lower()
+        assert "p-0123456789ab" not in body and "draft-new" not in body, path

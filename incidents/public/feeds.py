@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -26,6 +27,13 @@ from incidents.public.facets import clean_query, describe_filters, filtered_inci
 from incidents.public.list_views import feed_query_string, filter_errors
 
 FEED_LENGTH = 50
+
+
+def entry_id(incident: Incident) -> str:
+    """A feed entry's permanent id (see `IncidentFeed.item_guid`). The feed holds published
+    incidents only, so `published_at` is set; the creation date stands in otherwise."""
+    first = incident.published_at or incident.created_at
+    return f"tag:{settings.FEED_ID_AUTHORITY},{first.date().isoformat()}:incident/{incident.pk}"
 
 
 def public_filterset(request: HttpRequest) -> IncidentFilter:
@@ -86,6 +94,14 @@ class IncidentFeed(Feed):
     def item_description(self, incident: Incident) -> str:
         # Atom summaries are written as type="html": escape the plain-text summary.
         return escape(incident.summary)
+
+    def item_guid(self, incident: Incident) -> str:
+        """The entry's Atom id, which never changes: not the case's address (a corrected
+        slug would make every reader show the case again as new) but a tag URI of its key
+        and first publication date (RFC 4151), `tag:<FEED_ID_AUTHORITY>,<date>:incident/<pk>`."""
+        return entry_id(incident)
+
+    item_guid_is_permalink = False
 
     def item_pubdate(self, incident: Incident):
         return incident.published_at

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import F, Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from cabar_tracker.publishing import can_see_unpublished
@@ -36,6 +36,7 @@ from incidents.models import (
     visible_sources,
 )
 from incidents.partial_dates import PartialDate
+from incidents.permalinks import redirect_or_404
 from people.models import Person
 
 INCIDENTS_PER_PAGE = 50
@@ -276,7 +277,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def incident_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    incident = get_incident_for(request.user, slug)
+    try:
+        incident = get_incident_for(request.user, slug)
+    except Http404:
+        return redirect_or_404(request, Incident, slug)
     attach_place_labels(
         [
             incident.location,
@@ -301,7 +305,10 @@ def incident_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def situation_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    situation = get_situation_for(request.user, slug)
+    try:
+        situation = get_situation_for(request.user, slug)
+    except Http404:
+        return redirect_or_404(request, Situation, slug)
     incidents = Incident.objects.visible_to(request.user).filter(situation=situation)
     page = incident_page(request, incidents)
     context = {
@@ -314,7 +321,10 @@ def situation_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def location_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    location = get_location_for(request.user, slug)
+    try:
+        location = get_location_for(request.user, slug)
+    except Http404:
+        return redirect_or_404(request, Location, slug)
     # The place's own incidents and those in every place inside it (a country lists its
     # cities' and checkpoints' incidents).
     incidents = Incident.objects.visible_to(request.user).in_location(location)

@@ -8,11 +8,12 @@ when the user may not see the record.
 from __future__ import annotations
 
 from django.db.models import F, Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from cabar_tracker.publishing import can_see_unpublished
 from incidents.models import Detention, Statement, visible_sources
+from incidents.permalinks import redirect_or_404
 from people.models import Organization, Person, PersonName, Position, visible_positions
 
 
@@ -82,7 +83,10 @@ def get_organization_for(user, slug: str) -> Organization:
 
 
 def person_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    person = get_person_for(request.user, slug)
+    try:
+        person = get_person_for(request.user, slug)
+    except Http404:
+        return redirect_or_404(request, Person, slug)
     for_staff = can_see_unpublished(request.user)
     context = {
         "person": person,
@@ -94,5 +98,8 @@ def person_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    organization = get_organization_for(request.user, slug)
+    try:
+        organization = get_organization_for(request.user, slug)
+    except Http404:
+        return redirect_or_404(request, Organization, slug)
     return render(request, "people/organization_detail.html", {"organization": organization})

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from cabar_tracker.history import StaleVersionError
 from incidents.models import Allegation, Detention, Incident, Statement
+from incidents.permalinks import record_merge
 from people.models import NameKind, Person, PersonName, Position
 
 MERGE_PERMISSION = "people.merge_person"
@@ -150,6 +151,9 @@ def merge_persons(
     keep.full_clean()
     _save(keep, user=user, reason=reason)
 
+    # The merged-away record's address leads to the kept one; the public follows it only
+    # if that record was public under its own name (incidents.permalinks).
+    merge_was_public = merge.is_published and not merge.identity_withheld
     merge.archived_at = timezone.now()
     merge.staff_notes = _append(
         merge.staff_notes,
@@ -162,6 +166,7 @@ def merge_persons(
     _save(
         merge, user=user, reason=reason, update_fields=["archived_at", "staff_notes", "updated_at"]
     )
+    record_merge(keep=keep, merge=merge, was_public=merge_was_public)
     return keep
 
 

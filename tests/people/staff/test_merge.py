@@ -238,9 +238,13 @@ def test_an_editor_cannot_open_or_post_the_merge_page(pair, editor_client):
 
 
 def test_the_merged_person_leaves_the_public_site(pair, reviewer, client):
+    """Its page is gone; its address (a permanent link) leads to the person it was merged
+    into, both being public."""
     keep, merge = pair
     merge.publication_state = PublicationState.PUBLISHED
     merge.save()
     merge_persons(keep=keep, merge=merge, user=reviewer)
-    assert client.get(merge.get_absolute_url()).status_code == 404
+    response = client.get(merge.get_absolute_url())
+    assert response.status_code == 301
+    assert response["Location"] == keep.get_absolute_url()
     assert client.get(keep.get_absolute_url()).status_code == 200
