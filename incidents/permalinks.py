@@ -250,7 +250,20 @@ def _incidents_of(model, pks) -> Q:
 PARTS = (Detention, Allegation, IncidentEvent, Statement, Source)
 
 
+def _public_part(record) -> bool:
+    """Whether the public sees this part of a case: a change to a draft part (a detention
+    not yet published, an allegation on one) must not move the public case's "last
+    updated", which would tell a reader that something is being prepared."""
+    return bool(record is not None and record.is_public_record())
+
+
 def _part_before_save(sender, instance, **kwargs) -> None:
+    # Whether the part was public before this save: publishing or unpublishing it is a
+    # change to the case too.
+    instance._was_public = False
+    if not instance._state.adding and instance.pk:
+        stored = _stored_row(sender, instance)
+        instance._was_public = _public_part(stored)
     # A detention or an event moved to another case changes the one it left too.
     instance._incident_before = None
     if sender not in (Detention, IncidentEvent) or instance._state.adding or not instance.pk:
@@ -264,6 +277,8 @@ def _part_before_save(sender, instance, **kwargs) -> None:
 
 
 def _part_saved(sender, instance, **kwargs) -> None:
+    if not (getattr(instance, "_was_public", False) or _public_part(instance)):
+        return
     condition = _incidents_of(sender, [instance.pk])
     before = getattr(instance, "_incident_before", None)
     if before is not None and before != instance.incident_id:
@@ -273,6 +288,8 @@ def _part_saved(sender, instance, **kwargs) -> None:
 
 def _part_deleted(sender, instance, **kwargs) -> None:
     # The row is gone: its case is known from the instance.
+    if not _public_part(instance):
+        return
     if sender in (Detention, IncidentEvent):
         touch_incidents(Q(pk=instance.incident_id))
     elif sender is Allegation:
@@ -285,6 +302,8 @@ def _statement_links_changed(sender, instance, action, reverse, pk_set, **kwargs
     """A statement linked to or unlinked from a case changes the case's page."""
     if action not in ("post_add", "post_remove", "pre_clear"):
         return
+    if not reverse and not instance.is_published:
+        return  # a draft statement's links are not on the case's page
     if reverse:  # instance is the incident
         touch_incidents(Q(pk=instance.pk))
     elif action == "pre_clear":

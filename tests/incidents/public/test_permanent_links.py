@@ -349,6 +349,27 @@ def test_a_change_to_a_part_moves_the_case_s_last_updated_only(case, part):
     assert (version_after, history_after) == (version, history_rows)
 
 
+def test_a_draft_part_moves_nothing_until_it_is_published(case):
+    """A detention being prepared in a published case must not tell the public reader,
+    through the case's "last updated", that something is on its way; publishing it does
+    move it."""
+    from cabar_tracker.publishing import PublicationState
+
+    incident = case["incident"]
+    draft = DetentionFactory(incident=incident, publication_state=PublicationState.DRAFT)
+    AllegationFactory(detention=draft)
+    draft_statement = StatementFactory(publication_state=PublicationState.DRAFT)
+    draft_statement.incidents.add(incident)
+    _set_long_ago(incident)
+    draft.details = "Still being checked."
+    draft.save()
+    assert _stamp(incident)[0] == LONG_AGO
+
+    draft.publication_state = PublicationState.PUBLISHED
+    draft.save()
+    assert _stamp(incident)[0] > LONG_AGO
+
+
 @pytest.mark.parametrize("part", list(EDITS))
 def test_an_unchanged_save_of_a_part_moves_nothing(case, part):
     incident = case["incident"]
