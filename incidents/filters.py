@@ -98,6 +98,23 @@ def visible_situations(request) -> QuerySet:
 TEXT_ID_LIMIT = 10_000
 
 
+def start_date_hint(after: datetime.date | None, before: datetime.date | None, match: str) -> Q:
+    """What a range of `date_match=certain` implies for `start_date` (the start's
+    representative day, which the list's indexes hold: it lies between the earliest and the
+    latest possible day), added to `range_condition` so that the planners read those indexes
+    by a range of days rather than walk them whole (SQLite, 50,000 incidents, a year five
+    years back: 1.8 ms instead of 66). Never narrower than the range condition. None for
+    `possible`: undated incidents may match, and `start_date <= … OR start_date IS NULL` made
+    SQLite combine two index searches, slower than without it."""
+    hint = Q()
+    if match == DateMatch.CERTAIN:
+        if after is not None:
+            hint &= Q(start_date__gte=after)
+        if before is not None:
+            hint &= Q(start_date__lte=before)
+    return hint
+
+
 class IncidentFilter(django_filters.FilterSet):
     # No filter here can repeat an incident (each tests the incident's own columns, a forward
     # foreign key or `pk IN (subquery)`), so none asks for DISTINCT: a DISTINCT list is
@@ -242,7 +259,9 @@ class IncidentFilter(django_filters.FilterSet):
         after, before, match = self.date_range()
         if name == "date_before" and after is not None:
             return queryset
-        return queryset.filter(range_condition(after, before, match))
+        return queryset.filter(
+            range_condition(after, before, match), start_date_hint(after, before, match)
+        )
 
     def _with_detentions(self, queryset: QuerySet, condition: Q) -> QuerySet:
         matching = self.visible_detentions().filter(condition).values("incident_id")
