@@ -739,11 +739,13 @@ def app_filtered_ids(port: int, p: dict) -> list[int]:
 def datasette_filtered_ids(port: int, p: dict) -> list[int]:
     """The same filter asked of Datasette, as SQL over the same file, in the app's order."""
     year = p["year"]
+    # A date range selects what may fall in it (issue 13): possible days that meet the
+    # range, or no known date.
     sql = (
         f"select id from incidents_incident where {PUBLISHED} and kind = :kind "
-        "and start_date between :first and :last and location_id in "
-        "(select id from incidents_location where path like :path) "
-        "order by start_date desc, id desc"
+        "and ((earliest_date <= :last and latest_date >= :first) or earliest_date is null) "
+        "and location_id in (select id from incidents_location where path like :path) "
+        "order by start_date desc nulls last, id desc"
     )
     query = urllib.parse.urlencode(
         {

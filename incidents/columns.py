@@ -116,6 +116,14 @@ def _days_in_custody(detention: Detention, context: ExportContext) -> int | None
     return detention.days_in_custody
 
 
+def _custody_bound(index: int) -> Callable[[Detention, ExportContext], int | None]:
+    def value(detention: Detention, context: ExportContext) -> int | None:
+        bounds = detention.custody_bounds
+        return bounds[index] if bounds is not None else None
+
+    return value
+
+
 # --- the columns ----------------------------------------------------------------------------
 
 INCIDENT_COLUMNS: list[Column] = [
@@ -321,6 +329,23 @@ DETENTION_COLUMNS: list[Column] = [
             "imported)."
         ),
         _days_in_custody,
+    ),
+    Column(
+        "days_in_custody_min",
+        _(
+            "The fewest whole days the person may have been held, each date taken at its "
+            "precision (“January 2022” to 10 January 2022: 0). Equal to days_in_custody when "
+            "both days are known exactly; empty when a date is unknown (not imported)."
+        ),
+        _custody_bound(0),
+    ),
+    Column(
+        "days_in_custody_max",
+        _(
+            "The most whole days the person may have been held, in the same way "
+            "(“January 2022” to 10 January 2022: 9; not imported)."
+        ),
+        _custody_bound(1),
     ),
     Column(
         "custody_place_slug",

@@ -37,6 +37,7 @@ from incidents.models import (
     StatementKind,
     Verification,
 )
+from incidents.partial_dates import DateMatch, range_condition
 from incidents.text_search import TEXT_FIELDS, incident_text_contains, scanned_contains
 from people.models import Organization, Person
 
@@ -97,6 +98,23 @@ def visible_situations(request) -> QuerySet:
 TEXT_ID_LIMIT = 10_000
 
 
+def start_date_hint(after: datetime.date | None, before: datetime.date | None, match: str) -> Q:
+    """What a range of `date_match=certain` implies for `start_date` (the start's
+    representative day, which the list's indexes hold: it lies between the earliest and the
+    latest possible day), added to `range_condition` so that the planners read those indexes
+    by a range of days rather than walk them whole (SQLite, 50,000 incidents, a year five
+    years back: 1.8 ms instead of 66). Never narrower than the range condition. None for
+    `possible`: undated incidents may match, and `start_date <= … OR start_date IS NULL` made
+    SQLite combine two index searches, slower than without it."""
+    hint = Q()
+    if match == DateMatch.CERTAIN:
+        if after is not None:
+            hint &= Q(start_date__gte=after)
+        if before is not None:
+            hint &= Q(start_date__lte=before)
+    return hint
+
+
 class IncidentFilter(django_filters.FilterSet):
     # No filter here can repeat an incident (each tests the incident's own columns, a forward
     # foreign key or `pk IN (subquery)`), so none asks for DISTINCT: a DISTINCT list is
@@ -109,24 +127,44 @@ class IncidentFilter(django_filters.FilterSet):
             "Words in the title, summary or description, or a person's name in any script."
         ),
     )
-    # An incident is in a date range when its span overlaps it: it may have begun by the
-    # range's end (start_date, its earliest day) and lasted to its start (latest_date, the
-    # last day its end or start may be). "January 2022 – 10 January 2022" is found from 5
-    # January; an incident known to the month by any day of that month.
+    # A date range (issue 13): by default the incidents that MAY fall in it, those whose
+    # possible days (earliest_date…latest_date, each date at its precision) share a day
+    # with it, undated ones included; with `date_match=certain`, only those whose possible
+    # days all lie inside it. "January 2022 – 10 January 2022" may fall on or after 5
+    # January, but is not certainly within it. The three are applied together, by
+    # `filter_date_range`.
     date_after = django_filters.DateFilter(
-        field_name="latest_date",
-        lookup_expr="gte",
+        method="filter_date_range",
         label=_("From"),
         help_text=_(
-            "Incidents that may have taken place on or after this date (YYYY-MM-DD): their "
-            "end, or their start when they have no end, is not before it, at its precision."
+            "Incidents that may have taken place on or after this date (YYYY-MM-DD), each "
+            "date taken at its precision; see date_match."
         ),
     )
     date_before = django_filters.DateFilter(
-        field_name="start_date",
-        lookup_expr="lte",
+        method="filter_date_range",
         label=_("Until"),
-        help_text=_("Incidents that began on or before this date (YYYY-MM-DD)."),
+        help_text=_(
+            "Incidents that may have taken place on or before this date (YYYY-MM-DD), each "
+            "date taken at its precision; see date_match."
+        ),
+    )
+    date_match = django_filters.ChoiceFilter(
+        method="filter_nothing",  # read by filter_date_range
+        choices=DateMatch.choices,
+        empty_label=None,
+        label=_("Dates"),
+        help_text=_(
+            "How date_after and date_before treat a date known only to the month, the "
+            "year or approximately: 'possible' (the default) finds incidents that may fall "
+            "in the range, undated ones included; 'certain' only those certainly within it."
+        ),
+        error_messages={
+            "invalid_choice": _(
+                "Choose 'possible' (may fall in the range) or 'certain' (certainly within "
+                "the range); %(value)s is neither."
+            )
+        },
     )
     situation = django_filters.ModelMultipleChoiceFilter(
         distinct=False,
@@ -201,6 +239,29 @@ class IncidentFilter(django_filters.FilterSet):
 
     def visible_detentions(self) -> QuerySet:
         return Detention.objects.visible_to(_user(self))
+
+    def filter_nothing(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset
+
+    def date_range(self) -> tuple[datetime.date | None, datetime.date | None, str]:
+        """The validated `date_after`, `date_before` and `date_match` (default possible)."""
+        data = self.form.cleaned_data
+        return (
+            data.get("date_after"),
+            data.get("date_before"),
+            data.get("date_match") or DateMatch.POSSIBLE,
+        )
+
+    def filter_date_range(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        """The whole range, `date_match` included, applied once: by `date_after`, or by
+        `date_before` when there is no `date_after`. (The list applies each filter on its
+        own, `facets.filtered_incidents`, so one filter reads the others' values.)"""
+        after, before, match = self.date_range()
+        if name == "date_before" and after is not None:
+            return queryset
+        return queryset.filter(
+            range_condition(after, before, match), start_date_hint(after, before, match)
+        )
 
     def _with_detentions(self, queryset: QuerySet, condition: Q) -> QuerySet:
         matching = self.visible_detentions().filter(condition).values("incident_id")

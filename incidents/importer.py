@@ -77,7 +77,7 @@ from people.models import Person, Sex, new_withheld_slug
 from people.names import name_key, transliterate
 
 # Export columns that are derived or descriptive and so are read from no file.
-NOT_IMPORTED_COLUMNS = frozenset({"days_in_custody"})
+NOT_IMPORTED_COLUMNS = frozenset({"days_in_custody", "days_in_custody_min", "days_in_custody_max"})
 COLUMNS = [column.name for column in DETENTION_ROW_COLUMNS]
 IMPORTED_COLUMNS = [name for name in COLUMNS if name not in NOT_IMPORTED_COLUMNS]
 REQUIRED_COLUMNS = ("incident_slug", "person_name")

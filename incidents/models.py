@@ -33,13 +33,16 @@ from cabar_tracker.publishing import (
     can_see_unpublished,
 )
 from incidents.partial_dates import (
-    DatePrecision,
+    DateMatch,
     PartialDate,
     PartialDateAttribute,
     PartialDated,
     PartialDateSpan,
+    custody_days,
+    possible_span,
     precision_constraint,
     precision_field,
+    range_condition,
     span_constraints,
 )
 
@@ -306,17 +309,6 @@ class Verification(models.TextChoices):
 NEWEST_FIRST = (F("start_date").desc(nulls_last=True), F("pk").desc())
 
 
-# How far "around this day" may stray, for telling whether two incidents may be one.
-APPROXIMATE_DAYS = datetime.timedelta(days=3)
-
-
-def _shifted(day: datetime.date, delta: datetime.timedelta) -> datetime.date:
-    try:
-        return day + delta
-    except OverflowError:  # year 1 or 9999: as far as a date goes
-        return datetime.date.max if delta > datetime.timedelta(0) else datetime.date.min
-
-
 class IncidentQuerySet(PublishableQuerySet):
     def in_location(self, location: Location):
         return self.filter(location__path__startswith=location.path)
@@ -340,28 +332,24 @@ class IncidentQuerySet(PublishableQuerySet):
         overlap anything, and with no `start` every incident may."""
         if start is None:
             return self.all()
-        last = end or start
-        earliest, latest = start.earliest, last.latest
-        if start.precision == DatePrecision.APPROXIMATE:
-            earliest = _shifted(earliest, -APPROXIMATE_DAYS)
-        if last.precision == DatePrecision.APPROXIMATE:
-            latest = _shifted(latest, APPROXIMATE_DAYS)
+        earliest, latest = possible_span(start, end)
+        return self.filter(range_condition(earliest, latest, DateMatch.POSSIBLE))
 
-        def overlaps(first: datetime.date, last: datetime.date) -> Q:
-            return Q(start_date__lte=last, latest_date__gte=first)
-
-        approximate = Q(start_date_precision=DatePrecision.APPROXIMATE) | Q(
-            end_date_precision=DatePrecision.APPROXIMATE
-        )
-        wider = overlaps(_shifted(earliest, -APPROXIMATE_DAYS), _shifted(latest, APPROXIMATE_DAYS))
-        return self.filter(
-            Q(start_date__isnull=True) | overlaps(earliest, latest) | (approximate & wider)
-        )
+    def dated_in(
+        self,
+        after: datetime.date | None,
+        before: datetime.date | None,
+        match: str = DateMatch.POSSIBLE,
+    ):
+        """Incidents that may fall in the range `after`…`before`, or with `match="certain"`
+        certainly fall within it (`range_condition`)."""
+        return self.filter(range_condition(after, before, match or DateMatch.POSSIBLE))
 
 
 class Incident(PartialDateSpan, PublishableModel):
     """One event of detention or abuse at a place and time."""
 
+    span_earliest_field = "earliest_date"
     span_latest_field = "latest_date"
 
     title = models.CharField(_("title"), max_length=250)
@@ -386,10 +374,15 @@ class Incident(PartialDateSpan, PublishableModel):
     start_date_precision = precision_field(_("date precision"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
     end_date_precision = precision_field(_("end date precision"))
-    # The last day the incident may have lasted to: the end's last possible day, or the
-    # start's when there is no end ("January 2022" → 31 January 2022). Set on every save
-    # (PartialDateSpan); a date filter compares a range with start_date…latest_date, so an
-    # incident known to the month is found by any day of that month.
+    # The first and the last day the incident may have taken place on (`possible_span`):
+    # the start's earliest possible day, and the end's latest possible day, or the start's
+    # when there is no end ("January 2022" → 1–31 January 2022; "around 7 January 2022" →
+    # 4–10 January). Both empty when the start is unknown. Set on every save and bulk
+    # creation (PartialDateSpan.normalize_dates); a date filter compares a range with them
+    # (`range_condition`), so an incident known to the month may be found by any day of it.
+    earliest_date = models.DateField(
+        _("earliest possible date"), null=True, editable=False, db_index=True
+    )
     latest_date = models.DateField(
         _("latest possible date"), null=True, editable=False, db_index=True
     )
@@ -682,6 +675,12 @@ class Detention(PartialDateSpan, PublishableModel):
         if detained and released and detained.is_exact_day and released.is_exact_day:
             return (released.value - detained.value).days
         return None
+
+    @property
+    def custody_bounds(self) -> tuple[int, int] | None:
+        """The fewest and the most days the person may have been held (`custody_days`):
+        "January 2022" to 10 January 2022 is 0 to 9 days. None when a date is unknown."""
+        return custody_days(self.detained, self.released)
 
 
 class AllegationKind(models.TextChoices):

@@ -33,6 +33,28 @@ class DatePrecision(models.TextChoices):
     APPROXIMATE = "approximate", _("Around this day")
 
 
+# How far "around this day" may stray: an approximate date may be any day this far either
+# side of the day given (`PartialDate.not_before` / `not_after`).
+APPROXIMATE_DAYS = datetime.timedelta(days=3)
+
+# Finer first: where two dates may begin on the same day, the one known more precisely is
+# told first ("1 January 2022" before "January 2022"; see `PartialDate.sort_key`).
+PRECISION_RANK = {
+    DatePrecision.DAY: 0,
+    DatePrecision.APPROXIMATE: 1,
+    DatePrecision.MONTH: 2,
+    DatePrecision.YEAR: 3,
+}
+
+
+def shifted(day: datetime.date, delta: datetime.timedelta) -> datetime.date:
+    """`day + delta`, stopping at the ends of the calendar (year 1 or 9999)."""
+    try:
+        return day + delta
+    except OverflowError:
+        return datetime.date.max if delta > datetime.timedelta(0) else datetime.date.min
+
+
 @dataclass(frozen=True)
 class PartialDate:
     value: datetime.date
@@ -64,6 +86,29 @@ class PartialDate:
         return self.value
 
     @property
+    def not_before(self) -> datetime.date:
+        """The earliest day the date may possibly be: its period's first day, or for a date
+        known only approximately, `APPROXIMATE_DAYS` before the day given."""
+        if self.precision == DatePrecision.APPROXIMATE:
+            return shifted(self.value, -APPROXIMATE_DAYS)
+        return self.earliest
+
+    @property
+    def not_after(self) -> datetime.date:
+        """The latest day the date may possibly be: its period's last day, or for a date
+        known only approximately, `APPROXIMATE_DAYS` after the day given."""
+        if self.precision == DatePrecision.APPROXIMATE:
+            return shifted(self.value, APPROXIMATE_DAYS)
+        return self.latest
+
+    def sort_key(self) -> tuple[datetime.date, int]:
+        """The order of a timeline: by the earliest possible day, and among dates that may
+        begin on the same day, the finer first (day, around a day, month, year). So "1 January
+        2022" comes before "January 2022", which comes before "2 January 2022": the month is
+        told where it may begin, never after a day it may precede."""
+        return (self.not_before, PRECISION_RANK.get(self.precision, len(PRECISION_RANK)))
+
+    @property
     def is_exact_day(self) -> bool:
         return self.precision == DatePrecision.DAY
 
@@ -89,6 +134,81 @@ class PartialDate:
         if self.precision == DatePrecision.APPROXIMATE:
             return pgettext("approximate date", "around %(date)s") % {"date": day}
         return day
+
+
+def possible_span(
+    start: PartialDate | None, end: PartialDate | None
+) -> tuple[datetime.date | None, datetime.date | None]:
+    """The earliest and the latest day a span `start`…`end` may cover, each date taken at its
+    precision: from the start's earliest possible day to the end's latest possible day, or
+    the start's when there is no end ("January 2022" → 1–31 January 2022; "around 7 January"
+    → 4–10 January). An unknown start gives (None, None): the span may be any days."""
+    if start is None:
+        return None, None
+    return start.not_before, (end or start).not_after
+
+
+def custody_days(
+    detained: PartialDate | None, released: PartialDate | None
+) -> tuple[int, int] | None:
+    """The fewest and the most whole days from detention to release, each date taken at its
+    precision; equal when both are known to the day. None when either is unknown."""
+    if detained is None or released is None:
+        return None
+    if detained.is_exact_day and released.is_exact_day:
+        days = (released.value - detained.value).days
+        return days, days
+    fewest = max(0, (released.not_before - detained.not_after).days)
+    most = max(fewest, (released.not_after - detained.not_before).days)
+    return fewest, most
+
+
+class DateMatch(models.TextChoices):
+    """How a date range filter treats a date known only to a period."""
+
+    POSSIBLE = "possible", _("may fall in the range")
+    CERTAIN = "certain", _("certainly within the range")
+
+
+def range_condition(
+    after: datetime.date | None,
+    before: datetime.date | None,
+    match: str = DateMatch.POSSIBLE,
+    earliest: str = "earliest_date",
+    latest: str = "latest_date",
+) -> Q:
+    """Rows whose possible days (`earliest`…`latest`, see `possible_span`) may share a day with
+    the range `after`…`before` (`DateMatch.POSSIBLE`), or lie certainly inside it
+    (`DateMatch.CERTAIN`). Either end of the range may be open. A row with no known date may
+    fall in any range, and is never certainly within one."""
+    if after is None and before is None:
+        return Q()
+    if match == DateMatch.CERTAIN:
+        condition = Q(**{f"{earliest}__isnull": False})
+        if after is not None:
+            condition &= Q(**{f"{earliest}__gte": after})
+        if before is not None:
+            condition &= Q(**{f"{latest}__lte": before})
+        return condition
+    condition = Q()
+    if after is not None:
+        condition &= Q(**{f"{latest}__gte": after})
+    if before is not None:
+        condition &= Q(**{f"{earliest}__lte": before})
+    return condition | Q(**{f"{earliest}__isnull": True})
+
+
+def certainly_within(
+    earliest: datetime.date | None,
+    latest: datetime.date | None,
+    after: datetime.date | None,
+    before: datetime.date | None,
+) -> bool:
+    """`range_condition(…, CERTAIN)` for values already read: for marking the rows that
+    only possibly match a range."""
+    if earliest is None or latest is None:
+        return False
+    return (after is None or earliest >= after) and (before is None or latest <= before)
 
 
 def truncate(value: datetime.date, precision: str) -> datetime.date:
@@ -233,6 +353,17 @@ def plausible_years() -> tuple[int, int]:
     )
 
 
+def span_dates(
+    row, start_field: str = "start_date", end_field: str = "end_date"
+) -> tuple[PartialDate | None, PartialDate | None]:
+    """The start and end of a span as `PartialDate`s, read from any object with the fields
+    (a model instance, or a historical model's in a data migration)."""
+    return tuple(
+        PartialDate.of(getattr(row, name), getattr(row, f"{name}_precision"))
+        for name in (start_field, end_field)
+    )
+
+
 class PartialDateSpan(PartialDated):
     """A model mixin for a record that spans two partial dates, a start and an optional end
     (a situation's or incident's `start_date`–`end_date`, a detention's `detained_on`–
@@ -242,8 +373,9 @@ class PartialDateSpan(PartialDated):
     span_start_field = "start_date"
     span_end_field = "end_date"
     span_end_before_start_message = END_BEFORE_START
-    # A field that stores the span's last possible day (see `latest_of_span`), if the model
-    # has one.
+    # Fields that store the span's first and last possible day (see `possible_span`), if
+    # the model has them.
+    span_earliest_field = ""
     span_latest_field = ""
 
     def date_fields(self) -> tuple[str, ...]:
@@ -252,16 +384,15 @@ class PartialDateSpan(PartialDated):
     def normalize_dates(self) -> None:
         normalize_pair(self, self.span_start_field)
         normalize_pair(self, self.span_end_field, not_before=getattr(self, self.span_start_field))
+        earliest, latest = self.possible_span()
+        if self.span_earliest_field:
+            setattr(self, self.span_earliest_field, earliest)
         if self.span_latest_field:
-            setattr(self, self.span_latest_field, self.latest_of_span())
+            setattr(self, self.span_latest_field, latest)
 
-    def latest_of_span(self) -> datetime.date | None:
-        """The last day the span may reach: its end's last possible day, else its start's."""
-        for name in (self.span_end_field, self.span_start_field):
-            partial = PartialDate.of(getattr(self, name), getattr(self, f"{name}_precision"))
-            if partial is not None:
-                return partial.latest
-        return None
+    def possible_span(self) -> tuple[datetime.date | None, datetime.date | None]:
+        """The first and the last day the span may cover (`possible_span`)."""
+        return possible_span(*span_dates(self, self.span_start_field, self.span_end_field))
 
     def clean(self):
         super().clean()

@@ -8,9 +8,8 @@ something is written, so they are kept per bucket (situation, kind, place, year)
 sums a few thousand rows.
 
 **Which filters the counts answer** (`for_filters`): an anonymous reader's list filtered by
-any of situation, kind, place (with everything inside it) and a date range made of whole
-years (from 1 January, until 31 December, either or both). Anything else (text search,
-verification, a detainee filter, a range that cuts a year, `updated_since`) and every staff
+any of situation, kind and place (with everything inside it). Anything else (text search,
+verification, a detainee filter, any date range, `updated_since`) and every staff
 reader, who also sees drafts, are counted live by `facets.py`, over a set that the filter
 has already narrowed.
 
@@ -61,10 +60,12 @@ from people.models import Person
 # (situation id or 0, kind, location id, year or 0)
 Bucket = tuple[int, str, int, int]
 
-# The filters the counts can answer; `ordering` only sorts. Not `date_after`: it matches an
-# incident whose span reaches into the range (latest_date), and an incident begun in one
-# year may reach into the next, which counts keyed by the start year cannot tell.
-ANSWERABLE_FILTERS = {"situation", "kind", "place", "date_before", "ordering"}
+# The filters the counts can answer; `ordering` only sorts, and `date_match` alone (without
+# a range) changes nothing. No date range: a range matches an incident by its possible days
+# (earliest_date…latest_date, issue 13), which counts keyed by the start's year cannot tell
+# apart: "around 2 January 2023" may fall in 2022; a span begun in one year may reach into
+# the next; an undated incident may fall in any range but is certainly within none.
+ANSWERABLE_FILTERS = {"situation", "kind", "place", "date_match", "ordering"}
 # Buckets refreshed per query; keeps the OR of bucket conditions a reasonable size.
 REFRESH_CHUNK = 100
 BATCH_SIZE = 5_000
@@ -88,7 +89,6 @@ class PublicCounts:
     situation_ids: tuple[int, ...] = ()
     kinds: tuple[str, ...] = ()
     place_path: str | None = None
-    last_year: int | None = None
 
     def rows(self, dimension: str, *, leave_out: str | None = None) -> QuerySet:
         rows = PublicIncidentCount.objects.filter(dimension=dimension).order_by()
@@ -99,9 +99,6 @@ class PublicCounts:
         if self.place_path is not None and leave_out != "place":
             inside = Location.objects.filter(path__startswith=self.place_path).values("pk")
             rows = rows.filter(location_id__in=inside)
-        if self.last_year is not None:
-            # A date filter leaves out undated incidents (year 0), as the filter does.
-            rows = rows.filter(year__gte=1, year__lte=self.last_year)
         return rows
 
     def summary(self) -> Summary:
@@ -142,11 +139,10 @@ class PublicCounts:
                 year, month = value.split("-")
                 day, precision = datetime.date(int(year), int(month), 1), DatePrecision.MONTH
             rows.append(DateRow(day, precision, people or 0, incidents))
-        if self.last_year is None:
-            undated = self.rows(CountDimension.TOTAL).filter(year=0)
-            totals = undated.aggregate(people=Sum("people_detained"), n=Sum("incidents"))
-            if totals["n"]:
-                rows.append(DateRow(None, "", totals["people"] or 0, totals["n"]))
+        undated = self.rows(CountDimension.TOTAL).filter(year=0)
+        totals = undated.aggregate(people=Sum("people_detained"), n=Sum("incidents"))
+        if totals["n"]:
+            rows.append(DateRow(None, "", totals["people"] or 0, totals["n"]))
         return rows
 
 
@@ -162,15 +158,11 @@ def for_filters(filterset, user) -> PublicCounts | None:
     }
     if not set(chosen) <= ANSWERABLE_FILTERS:
         return None
-    before = chosen.get("date_before")
-    if before is not None and (before.month, before.day) != (12, 31):
-        return None
     place = chosen.get("place")
     return PublicCounts(
         situation_ids=tuple(situation.pk for situation in chosen.get("situation", ())),
         kinds=tuple(chosen.get("kind", ())),
         place_path=place.path if place is not None else None,
-        last_year=before.year if before else None,
     )
 
 

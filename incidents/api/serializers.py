@@ -134,7 +134,28 @@ class AllegationSerializer(ReadSerializer):
         read_only_fields = fields
 
 
-class IncidentDetentionSerializer(StaffFieldsMixin, ReadSerializer):
+class CustodyDaysMixin(serializers.Serializer):
+    """Time in custody, in the words of the CSV exports (incidents/columns.py): the exact
+    number of days when both dates are known to the day, else null; and the fewest and the
+    most days the dates allow (null when a date is unknown)."""
+
+    days_in_custody = serializers.IntegerField(read_only=True, allow_null=True)
+    days_in_custody_min = serializers.SerializerMethodField()
+    days_in_custody_max = serializers.SerializerMethodField()
+
+    def get_days_in_custody_min(self, detention: Detention) -> int | None:
+        bounds = detention.custody_bounds
+        return bounds[0] if bounds else None
+
+    def get_days_in_custody_max(self, detention: Detention) -> int | None:
+        bounds = detention.custody_bounds
+        return bounds[1] if bounds else None
+
+
+CUSTODY_DAYS_FIELDS = ["days_in_custody", "days_in_custody_min", "days_in_custody_max"]
+
+
+class IncidentDetentionSerializer(CustodyDaysMixin, StaffFieldsMixin, ReadSerializer):
     """A detention inside its incident's detail."""
 
     url = ApiUrlField("detention")
@@ -157,6 +178,7 @@ class IncidentDetentionSerializer(StaffFieldsMixin, ReadSerializer):
             "custody_location",
             "released_on",
             "release_location",
+            *CUSTODY_DAYS_FIELDS,
             "outcome",
             "charges",
             "details",
@@ -231,7 +253,7 @@ class IncidentWriteSerializer(RecordWriteSerializer):
 # --- detentions -----------------------------------------------------------------------------
 
 
-class DetentionListSerializer(StaffFieldsMixin, ReadSerializer):
+class DetentionListSerializer(CustodyDaysMixin, StaffFieldsMixin, ReadSerializer):
     url = ApiUrlField("detention")
     html_url = PageUrlField()
     incident = IncidentSummarySerializer(read_only=True)
@@ -256,6 +278,7 @@ class DetentionListSerializer(StaffFieldsMixin, ReadSerializer):
             "custody_location",
             "released_on",
             "release_location",
+            *CUSTODY_DAYS_FIELDS,
             "outcome",
             "allegation_kinds",
             "updated_at",

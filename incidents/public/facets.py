@@ -38,7 +38,7 @@ from incidents.models import (
     Verification,
     person_shown,
 )
-from incidents.partial_dates import DatePrecision, PartialDate
+from incidents.partial_dates import DateMatch, DatePrecision, PartialDate
 
 __all__ = ["Summary", "people_detained", "people_released", "summarize"]  # the counting rule
 
@@ -429,7 +429,15 @@ def describe_filters(filterset: IncidentFilter, query: QueryDict) -> list[Active
         if name == ORDERING_PARAM or value in (None, "", [], ()):
             continue
         label = str(flt.label or name)
-        if name == "situation":
+        if name == "date_match":
+            # Said only where it narrows a range: "possible" is the default.
+            ranged = chosen.get("date_after") or chosen.get("date_before")
+            if ranged and value == DateMatch.CERTAIN:
+                words = str(DateMatch(value).label)
+                described.append(
+                    ActiveFilter(name, label, words, words, replaced(query, name, None))
+                )
+        elif name == "situation":
             for situation in value:
                 described.append(
                     ActiveFilter(

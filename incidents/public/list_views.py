@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from incidents import public_counts
 from incidents.filters import IncidentFilter
 from incidents.models import Incident, Location
-from incidents.partial_dates import PartialDate
+from incidents.partial_dates import DateMatch, PartialDate, certainly_within
 from incidents.public.charts import Chart, build_chart, detentions_chart
 from incidents.public.facets import (
     ORDERING_PARAM,
@@ -293,6 +293,19 @@ def page_rows(
     return sorted(rows, key=lambda incident: position[incident.pk])
 
 
+def mark_uncertain_dates(incidents: list[Incident], filterset: IncidentFilter) -> None:
+    """Mark (`incident.dates_uncertain`) the listed incidents whose dates only possibly fall
+    in the filter's date range: known only to a period that reaches beyond it, or unknown.
+    None are when no range is given, or when only incidents certainly within it are asked
+    for."""
+    after, before, match = filterset.date_range()
+    ranged = (after is not None or before is not None) and match == DateMatch.POSSIBLE
+    for incident in incidents:
+        incident.dates_uncertain = ranged and not certainly_within(
+            incident.earliest_date, incident.latest_date, after, before
+        )
+
+
 def chart(incidents: QuerySet[Incident], user, counts) -> Chart | None:
     """The chart of people detained over time, from the maintained counts when they can
     draw it (bars of months), else from the incidents."""
@@ -350,6 +363,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         total=None if capped else summary.incidents,
     )
     attach_place_labels(incident.location for incident in page.object_list)
+    mark_uncertain_dates(page.object_list, filterset)
 
     active = describe_filters(filterset, query)
     list_url = reverse("incidents:incident_list")
@@ -373,7 +387,9 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             for name, label in EXPORTS
             if (url := optional_url(name, query_string(query)))
         ],
-        "form_hidden": _hidden_fields(query, "q", "date_after", "date_before"),
+        "form_hidden": _hidden_fields(query, "q", "date_after", "date_before", "date_match"),
+        "date_match_choices": DateMatch.choices,
+        "date_match": filterset.date_range()[2],
         "sort_hidden": _hidden_fields(query, ORDERING_PARAM),
         "sort_options": [(key, SORT_LABELS[key], key == current_sort) for key in ORDERINGS],
         "map": map_points(incidents, user, ordering, None if capped else summary.incidents),

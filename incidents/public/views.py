@@ -108,9 +108,15 @@ def build_timeline(
 ) -> list[TimelineEntry]:
     """The case as one time-ordered story, from rows the page has already fetched.
 
-    Dated entries come in date order (by the representative day, so "January 2022" sorts at
-    the start of the month); undated timeline events come last, shown as "date not given".
-    Undated detentions and statements are not repeated here: their own sections list them.
+    Order (issue 13): by the earliest day each date may be, then, among dates that may
+    begin on the same day, the finer first: day, around a day, month, year
+    (`PartialDate.sort_key`). So "1 January 2022", "January 2022", "2 January 2022" in
+    that order: a month is told where it may begin, and after the days it is no coarser
+    than, but before any later day it may precede. Entries that still tie keep the order
+    they are gathered in below (detentions, releases, statements, events; each kind in
+    its own order, which ends with the id), as Python's sort is stable. Undated timeline
+    events come last, shown as "date not given". Undated detentions and statements are not
+    repeated here: their own sections list them.
     """
     entries: list[TimelineEntry] = []
     for detention in detentions:
@@ -121,11 +127,10 @@ def build_timeline(
     entries.extend(TimelineEntry(s.said, "statement", s) for s in statements if s.said)
     entries.extend(TimelineEntry(e.occurred, "event", e) for e in events)
 
-    def sort_key(entry: TimelineEntry) -> tuple[bool, datetime.date, int]:
-        # Python's sort is stable, so entries on the same day keep the order above.
+    def sort_key(entry: TimelineEntry) -> tuple:
         if entry.date is None:
-            return (True, datetime.date.max, entry.record.pk)
-        return (False, entry.date.value, 0)
+            return (True, datetime.date.max, 0, entry.record.pk)
+        return (False, *entry.date.sort_key(), 0)
 
     return sorted(entries, key=sort_key)
 

@@ -1,7 +1,7 @@
-"""A date filter finds every incident whose span overlaps the range, at the precision its
+"""A date filter finds every incident whose span may overlap the range, at the precision its
 dates are known to: "January 2022 – 10 January 2022" is found from 5 January, an incident
-known only to the month by any day of that month. Pages, exports, the feed and the API share
-the filter."""
+known only to the month by any day of that month, an undated one by any range (it may fall
+in it; issue 13). Pages, exports, the feed and the API share the filter."""
 
 import datetime
 
@@ -39,12 +39,12 @@ def cases():
 
 
 def test_a_span_known_to_the_month_overlaps_a_later_day(api, cases):
-    assert slugs(api, date_after="2022-01-05") == {"month-to-day", "month-only"}
+    assert slugs(api, date_after="2022-01-05") == {"month-to-day", "month-only", "undated"}
 
 
 def test_a_range_inside_a_month_finds_the_month(api, cases):
     found = slugs(api, date_after="2022-01-20", date_before="2022-01-25")
-    assert found == {"month-only"}
+    assert found == {"month-only", "undated"}
 
 
 def test_a_year_is_found_by_its_last_day(api, cases):

@@ -241,9 +241,9 @@ ANSWERED = [
     "place=kazakhstan",
     "situation=unrest",
     "situation=unrest&situation=border",
-    "date_before=2022-12-31",
-    "date_before=2022-12-31&place=kazakhstan&kind=detention",
     "ordering=date&place=kyrgyzstan",
+    # Alone, without a range, date_match changes nothing.
+    "date_match=certain&place=kazakhstan",
 ]
 
 
@@ -280,6 +280,11 @@ def test_the_counts_give_the_live_numbers(varied_cases, query):
         # year cannot answer "from", even from 1 January.
         "date_after=2022-01-01",
         "date_before=2022-06-30",
+        # Any range, whole years too: an incident "around 2 January 2023" may fall in
+        # 2022, and an undated one may fall in any range (issue 13).
+        "date_before=2022-12-31",
+        "date_before=2022-12-31&place=kazakhstan&kind=detention",
+        "date_after=2022-01-01&date_before=2022-12-31&date_match=certain",
         "updated_since=2020-01-01T00:00:00Z",
         "slug=detention-1",
     ],
