@@ -9,6 +9,7 @@ person, a post, sources) with labels staff can tell apart.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -193,6 +194,12 @@ def initial_ids(form: forms.ModelForm, name: str) -> list[int]:
     return [getattr(value, "pk", value) for value in form.initial.get(name) or ()]
 
 
+@functools.cache
+def _keys_in_range(field_class: type) -> type:
+    """`field_class` with `KeysInRangeMixin`: one class per field class, made once."""
+    return type(f"KeysInRange{field_class.__name__}", (KeysInRangeMixin, field_class), {})
+
+
 def picker_for(field: forms.Field) -> PickerSelectMultiple:
     """The picker in place of a field's plain <select multiple>, with the same choices."""
     widget = PickerSelectMultiple(attrs=field.widget.attrs, choices=field.widget.choices)
@@ -215,6 +222,12 @@ class VersionedModelForm(forms.ModelForm):
             self.fields["version"].initial = self.instance.version
             self.fields["version"].required = True
         for field in self.fields.values():
+            if isinstance(field, forms.ModelMultipleChoiceField) and not isinstance(
+                field, KeysInRangeMixin
+            ):
+                # Every list of linked records refuses a key too large for the database as
+                # an invalid choice (the generated ones too: a statement's cases).
+                field.__class__ = _keys_in_range(type(field))
             if isinstance(field.widget, forms.Textarea) and field.widget.attrs.get("rows") == "10":
                 # Django's default of ten rows makes a long page longer.
                 field.widget.attrs["rows"] = "5"

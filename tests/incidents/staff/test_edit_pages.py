@@ -542,3 +542,25 @@ def test_the_incident_edit_page_query_count_does_not_grow_with_sources(
     # groups, the user's permissions (2: the menu offers the pages their role may use).
     with django_assert_max_num_queries(13):
         assert editor_client.get(edit_url("incident", incident.pk)).status_code == 200
+
+
+@pytest.mark.parametrize("field", ["incidents", "people", "sources"])
+@pytest.mark.parametrize("key", ["99999999999999999999999", "-99999999999999999999999"])
+def test_a_linked_record_key_too_large_for_the_database_is_an_invalid_choice(
+    editor_client, field, key
+):
+    """Every list of linked records, the generated ones too (a statement's cases), refuses
+    a key no database column can hold with the form's own message, not a 500."""
+    from tests.cabar_tracker.test_noop_saves import sent_back
+
+    statement = StatementFactory(publication_state=PublicationState.DRAFT, text="Stored")
+    url = edit_url("statement", statement.pk)
+    data = sent_back(editor_client.get(url))
+    data[field] = [key]
+
+    response = editor_client.post(url, data)
+
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    statement.refresh_from_db()
+    assert statement.version == 1
