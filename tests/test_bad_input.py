@@ -180,3 +180,17 @@ def test_an_unknown_api_path_is_a_json_404(client, db):
     response = client.get(f"{API}/no-such-thing/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/staff/review/cases/{'9' * 25}/publish/",
+        f"/staff/history/incidents/incident/{'9' * 25}/undo/{'9' * 25}/title/",
+        f"/staff/history/incidents/incident/1/undo/{'9' * 25}/title/",
+    ],
+)
+def test_keys_too_large_for_the_database_in_the_review_paths_are_404(reviewer_client, url):
+    """Publishing a whole case and undoing one field take keys from the address."""
+    assert reviewer_client.post(url, {"version": "1"}).status_code == 404
+    assert reviewer_client.get(url).status_code in (404, 405)

@@ -211,6 +211,21 @@ def _back(request: HttpRequest, revision: Revision) -> HttpResponse:
     return redirect(target)
 
 
+def tell_why_not_published(
+    request: HttpRequest, refusal: Exception, *, lacks: str, invalid: str, refused: str = ""
+) -> None:
+    """Put on the page why publishing was refused, one message per record that lacks
+    something; `lacks`, `invalid` and `refused` are the caller's wording (with
+    %(record)s and %(missing)s, %(errors)s, %(reason)s), so the page says what was kept."""
+    if isinstance(refusal, PublicationBlocked):
+        for record, missing in refusal.problems:
+            messages.error(request, lacks % {"record": record, "missing": ", ".join(missing)})
+    elif isinstance(refusal, ValidationError):
+        messages.error(request, invalid % {"errors": " ".join(refusal.messages)})
+    else:
+        messages.error(request, refused % {"reason": refusal} if refused else str(refusal))
+
+
 @staff_required
 @require_POST
 @permission_required(PUBLISH_PERMISSION, raise_exception=True)
@@ -219,21 +234,13 @@ def publish_proposal(request: HttpRequest, pk: int) -> HttpResponse:
     _load_subjects([revision])
     try:
         revisions.publish_revision(revision=revision, user=request.user)
-    except PublicationBlocked as blocked:
-        for record, missing in blocked.problems:
-            messages.error(
-                request,
-                gettext("Not published: %(record)s lacks %(missing)s.")
-                % {"record": record, "missing": ", ".join(missing)},
-            )
-    except ValidationError as invalid:
-        messages.error(
+    except (PublicationBlocked, ValidationError, WorkflowError) as refusal:
+        tell_why_not_published(
             request,
-            gettext("Not published: %(errors)s")
-            % {"errors": "; ".join(" ".join(m) for m in invalid.message_dict.values())},
+            refusal,
+            lacks=gettext("Not published: %(record)s lacks %(missing)s."),
+            invalid=gettext("Not published: %(errors)s"),
         )
-    except WorkflowError as refused:
-        messages.error(request, str(refused))
     else:
         messages.success(
             request, gettext("Published: %(subject)s.") % {"subject": _subject(revision)}

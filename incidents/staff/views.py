@@ -26,7 +26,7 @@ from cabar_tracker.publishing import PublishableModel, may_publish
 from cabar_tracker.staff.access import staff_required
 from cabar_tracker.staff.editing import edit_record
 from cabar_tracker.staff.history_views import edit_url, history_url
-from cabar_tracker.staff.proposals import waiting_proposals
+from cabar_tracker.staff.proposals import tell_why_not_published, waiting_proposals
 from incidents import revisions
 from incidents.cases import case_of, key_of, publish_case, revision_key
 from incidents.models import (
@@ -518,23 +518,13 @@ def publish_whole_case(request: HttpRequest, pk: int) -> HttpResponse:
     back = reverse("staff:review_queue")
     try:
         records, proposals = publish_case(incident=incident, user=request.user)
-    except PublicationBlocked as blocked:
-        for record, missing in blocked.problems:
-            messages.error(
-                request,
-                gettext("Nothing of the case was published: %(record)s lacks %(missing)s.")
-                % {"record": record, "missing": ", ".join(missing)},
-            )
-    except ValidationError as invalid:
-        messages.error(
+    except (PublicationBlocked, ValidationError, WorkflowError) as refusal:
+        tell_why_not_published(
             request,
-            gettext("Nothing of the case was published: %(errors)s")
-            % {"errors": " ".join(invalid.messages)},
-        )
-    except WorkflowError as refused:
-        messages.error(
-            request,
-            gettext("Nothing of the case was published: %(reason)s") % {"reason": refused},
+            refusal,
+            lacks=gettext("Nothing of the case was published: %(record)s lacks %(missing)s."),
+            invalid=gettext("Nothing of the case was published: %(errors)s"),
+            refused=gettext("Nothing of the case was published: %(reason)s"),
         )
     else:
         messages.success(
