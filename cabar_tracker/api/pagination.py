@@ -5,8 +5,9 @@ offset among equal values, so a row inserted among equal dates (many incidents a
 2022") shifts the offset and a page repeats or skips a row; it also breaks on NULLs. Here the
 cursor holds the values of *every* ordering key of the last row shown, the ordering always
 ends with the primary key (so it is a total order), NULLs sort last in both directions, and
-the next page is "rows after that key tuple". A row inserted anywhere never moves the
-boundary, so paging through the original rows neither repeats nor skips one.
+the next page is "rows after that key tuple" (`cabar_tracker.keyset`, which the streamed
+CSV exports read too). A row inserted anywhere never moves the boundary, so paging through the
+original rows neither repeats nor skips one.
 
 `?ordering=` (the FilterSets' OrderingFilter) works with it: the keys are read from the
 filtered queryset's ORDER BY, and a cursor made under another ordering is refused (400).
@@ -22,101 +23,19 @@ import binascii
 import datetime
 import decimal
 import json
-from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.db.models import F, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from cabar_tracker.keyset import Key, fetch, ordering_keys, seek
+
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-
-
-@dataclass(frozen=True)
-class Key:
-    field: models.Field
-    descending: bool
-
-    @property
-    def name(self) -> str:
-        return self.field.attname
-
-    def signature(self) -> str:
-        return f"-{self.name}" if self.descending else self.name
-
-
-def ordering_keys(queryset: QuerySet) -> list[Key]:
-    """The queryset's ORDER BY as keys, ending with the primary key."""
-    meta = queryset.model._meta
-    names = list(queryset.query.order_by) or list(meta.ordering)
-    keys: list[Key] = []
-    for name in names:
-        if not isinstance(name, str) or "__" in name:
-            raise TypeError(f"Keyset paging needs plain field names, not {name!r}.")
-        descending = name.startswith("-")
-        bare = name.lstrip("-")
-        field = meta.pk if bare == "pk" else meta.get_field(bare)
-        if all(key.name != field.attname for key in keys):
-            keys.append(Key(field, descending))
-    if all(key.name != meta.pk.attname for key in keys):
-        last_descending = keys[-1].descending if keys else False
-        keys.append(Key(meta.pk, last_descending))
-    return keys
-
-
-def _sort(keys: list[Key], backwards: bool) -> list:
-    """ORDER BY for the keys; NULLs last going forward, so first going backwards."""
-    nulls = {"nulls_first": True} if backwards else {"nulls_last": True}
-    return [
-        F(key.name).desc(**nulls) if key.descending != backwards else F(key.name).asc(**nulls)
-        for key in keys
-    ]
-
-
-def _beyond(key: Key, value, backwards: bool) -> Q:
-    """Rows strictly after `value` on this key in the forward order (before, if backwards).
-    NULLs come after every value in the forward order."""
-    name = key.name
-    if not backwards:
-        if value is None:
-            return Q(pk__in=[])
-        lookup = "lt" if key.descending else "gt"
-        return Q(**{f"{name}__{lookup}": value}) | Q(**{f"{name}__isnull": True})
-    if value is None:
-        return Q(**{f"{name}__isnull": False})
-    lookup = "gt" if key.descending else "lt"
-    return Q(**{f"{name}__{lookup}": value})
-
-
-def _equal(key: Key, value) -> Q:
-    if value is None:
-        return Q(**{f"{key.name}__isnull": True})
-    return Q(**{key.name: value})
-
-
-def after(keys: list[Key], values: list, *, backwards: bool = False) -> Q:
-    """Rows after the key tuple `values` in the (lexicographic) ordering of `keys`."""
-    condition = Q(pk__in=[])
-    prefix = Q()
-    for key, value in zip(keys, values, strict=True):
-        condition |= prefix & _beyond(key, value, backwards)
-        prefix &= _equal(key, value)
-    return condition
-
-
-def _rows_by_ids(queryset: QuerySet, rows_query: QuerySet, limit: int) -> list:
-    """The first `limit` rows of `rows_query` in two queries: their ids, which the database
-    reads from the ordering index alone and stops after `limit` (with the joins and
-    annotations of a list query it may pick a plan that sorts every matching row first),
-    then those rows through `queryset`, with its joins and prefetches."""
-    ids = list(rows_query.values_list("pk", flat=True)[:limit])
-    by_id = queryset.order_by().in_bulk(ids)
-    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def _encode_value(value):
@@ -212,15 +131,10 @@ class KeysetPagination(BasePagination):
         self.count = queryset.count() if want_count else None
 
         backwards = bool(cursor and cursor[1])
-        ordered = queryset.order_by(*_sort(self.keys, backwards))
-        if cursor is None:
-            rows = _rows_by_ids(queryset, ordered, self.page_size + 1)
-        elif not backwards and cursor[0][0] is not None:
-            rows = self._rows_after_value(queryset, ordered, cursor[0])
-        else:
-            rows_query = ordered.filter(after(self.keys, cursor[0], backwards=backwards))
-            rows = _rows_by_ids(queryset, rows_query, self.page_size + 1)
-        more = len(rows) > self.page_size
+        values = cursor[0] if cursor else None
+        heads = seek(queryset, self.keys, values, self.page_size + 1, backwards=backwards)
+        rows = fetch(queryset, heads)
+        more = len(heads) > self.page_size
         rows = rows[: self.page_size]
         if backwards:
             rows.reverse()
@@ -235,23 +149,6 @@ class KeysetPagination(BasePagination):
                 self.next_cursor = self.encode_cursor(rows[-1], backwards=False)
             if has_previous:
                 self.previous_cursor = self.encode_cursor(rows[0], backwards=True)
-        return rows
-
-    def _rows_after_value(self, queryset, ordered, values: list) -> list:
-        """The next page after a row whose first key has a value, in up to two steps: the
-        rows whose first key is on the same side of that value, as one index range
-        (`start_date <= ?` bounds the scan; the OR of `after()` with its NULL branch made
-        SQLite read from the start of the index however deep the cursor); then, only if
-        the page is not full, the rows whose first key is NULL, which come last."""
-        first, value = self.keys[0], values[0]
-        bound = Q(**{f"{first.name}__{'lte' if first.descending else 'gte'}": value})
-        strictly = Q(**{f"{first.name}__{'lt' if first.descending else 'gt'}": value})
-        same = Q(**{first.name: value}) & after(self.keys[1:], values[1:])
-        limit = self.page_size + 1
-        rows = _rows_by_ids(queryset, ordered.filter(bound, strictly | same), limit)
-        if len(rows) < limit and first.field.null:
-            nulls = ordered.filter(**{f"{first.name}__isnull": True})
-            rows += _rows_by_ids(queryset, nulls, limit - len(rows))
         return rows
 
     def _link(self, cursor: str | None) -> str | None:
