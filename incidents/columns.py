@@ -1,8 +1,20 @@
-"""The columns of the exports, defined once as (name, description, getter).
+"""The columns of the exports, defined once as (name, description, getter): the one column
+vocabulary of every table file the site hands out.
 
-The CSV and JSON writers (`incidents.public.exports`), the "About the data" page and the CSV
-importer (`incidents.importer`, which reads the detentions CSV back) all use these lists, so a
-column cannot be exported without being documented, and the import format is the export's.
+The page exports (`/incidents/export.csv`, `detentions.csv`, `export.json`,
+`/statements/export.csv`), the API's CSV of incidents, detentions and statements (the same
+columns, whatever filter selected the rows), the "About the data" page and the CSV importer
+(`incidents.importer`, which reads the detentions CSV back) all read these lists, through
+`incidents.exports`, so a column cannot be exported without being documented, the page and
+the API cannot drift apart, and the import format is the export's.
+
+To add a column, add a `Column` to its list (`INCIDENT_COLUMNS`, `DETENTION_COLUMNS`,
+`STATEMENT_COLUMNS`): name, description (shown on the About page, translated) and getter
+(`(record, context) -> value`; a list is joined with the column's `separator` in CSV).
+What the getter reads must be fetched by the list's queryset in `incidents.exports`
+(`select_related`/`prefetch_related`), or the export makes a query per row; the query-count
+tests say so. A column only staff may see has `staff_only=True`. A new detention column the
+importer must not read goes into `importer.NOT_IMPORTED_COLUMNS`.
 
 Codes rather than labels, dates at their known precision with the precision beside them,
 places and persons by slug. A withheld person is the neutral public label with no slug, native
@@ -12,7 +24,7 @@ name, sex or birth year for anyone but staff, and no column holds a staff-only n
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -21,8 +33,8 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from cabar_tracker.publishing import can_see_unpublished
-from incidents.models import Detention, Incident, Source
+from cabar_tracker.publishing import can_see_unpublished, name_shown_to
+from incidents.models import Detention, Incident, Source, Statement
 from incidents.partial_dates import PartialDate
 
 Value = str | int | float | bool | list[str] | None
@@ -63,6 +75,20 @@ class Column:
     value: Callable[[Any, ExportContext], Value]
     # Multi-valued columns are lists in JSON and joined with this in CSV.
     separator: str = ";"
+    # Shown to staff only (in their exports, API CSV and on the About page, marked so).
+    staff_only: bool = False
+
+
+def columns_for(columns: list[Column], *, for_staff: bool) -> list[Column]:
+    """The columns a reader gets: every column for staff, the public ones for the public."""
+    return [column for column in columns if for_staff or not column.staff_only]
+
+
+def of_incident(column: Column) -> Column:
+    """An incident's column read on a row of one of its detentions (`detention.incident`)."""
+    return replace(
+        column, value=lambda detention, context: column.value(detention.incident, context)
+    )
 
 
 # --- getters --------------------------------------------------------------------------------
@@ -80,8 +106,34 @@ def _coordinate(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
 
+def _cited(sources: Iterable[Source]) -> list[Source]:
+    """A row's sources in the order both source columns list them: those with a web address
+    first, so the first titles name the addresses of `source_urls` one for one, then those
+    without one (a testimony, a printed article), by title only."""
+    return sorted(sources, key=lambda source: (not source.url, source.pk))
+
+
 def _source_urls(sources: Iterable[Source]) -> list[str]:
-    return [source.url for source in sources if source.url]
+    return [source.url for source in _cited(sources) if source.url]
+
+
+def _source_titles(sources: Iterable[Source]) -> list[str]:
+    # One title a line: a title may hold any other separator ("Kazakhstan: 38 detained;
+    # released"), never a line break once these are folded.
+    return [" ".join(source.title.split()) for source in _cited(sources)]
+
+
+def _publication_state(record, context: ExportContext) -> str:
+    return record.publication_state
+
+
+PUBLICATION_STATE_DESCRIPTION = _(
+    "Staff only: draft, in_review or published (a staff export holds drafts as well; not imported)."
+)
+SOURCE_TITLES_DESCRIPTION = _(
+    "Titles of the sources, one a line: first those of source_urls, in the same order, then "
+    "those with no web address (not imported)."
+)
 
 
 def _identity_shown(detention: Detention, context: ExportContext) -> bool:
@@ -235,10 +287,17 @@ INCIDENT_COLUMNS: list[Column] = [
         separator=" ",
     ),
     Column(
+        "source_titles",
+        SOURCE_TITLES_DESCRIPTION,
+        lambda incident, context: _source_titles(incident.export_sources),
+        separator="\n",
+    ),
+    Column(
         "updated_at",
         _("When the record last changed (ISO 8601, UTC; not imported)."),
         lambda incident, context: incident.updated_at.isoformat(),
     ),
+    Column("publication_state", PUBLICATION_STATE_DESCRIPTION, _publication_state, staff_only=True),
 ]
 
 # The incident's columns repeated on each detention row, so a row stands on its own.
@@ -386,6 +445,220 @@ DETENTION_COLUMNS: list[Column] = [
         lambda detention, context: _source_urls(detention.export_sources),
         separator=" ",
     ),
+    Column(
+        "source_titles",
+        SOURCE_TITLES_DESCRIPTION,
+        lambda detention, context: _source_titles(detention.export_sources),
+        separator="\n",
+    ),
+    Column("publication_state", PUBLICATION_STATE_DESCRIPTION, _publication_state, staff_only=True),
 ]
 
-DETENTION_ROW_COLUMNS = INCIDENT_KEY_COLUMNS + DETENTION_COLUMNS
+# A row of the detentions CSV (page and API): the detention with its incident's key columns.
+DETENTION_ROW_COLUMNS = [of_incident(column) for column in INCIDENT_KEY_COLUMNS] + DETENTION_COLUMNS
+
+
+# --- statements -----------------------------------------------------------------------------
+
+
+def _speaker_slug(statement: Statement, context: ExportContext) -> str | None:
+    speaker = statement.speaker_person
+    if speaker is None or not name_shown_to(speaker, context.user):
+        return None
+    return speaker.slug
+
+
+def _speaker_name(statement: Statement, context: ExportContext) -> str | None:
+    speaker = statement.speaker_person
+    return speaker.name_for(context.user) if speaker is not None else None
+
+
+def _speaker_position(statement: Statement, context: ExportContext) -> str | None:
+    """The post held then; nothing when the speaker's name is not shown: a post ("head of
+    the unit") would name them."""
+    speaker, position = statement.speaker_person, statement.position
+    if position is None or (speaker is not None and not name_shown_to(speaker, context.user)):
+        return None
+    return position.title
+
+
+def _organization(name: str) -> Callable[[Statement, ExportContext], Value]:
+    def value(statement: Statement, context: ExportContext) -> Value:
+        organization = statement.speaker_organization
+        return getattr(organization, name) if organization is not None else None
+
+    return value
+
+
+def _named_first(statement: Statement, context: ExportContext) -> list:
+    """The people a statement is about, those whose names this reader sees first, so the
+    first names of `person_names` are those of `person_slugs` one for one."""
+    people = statement.export_people
+    return sorted(people, key=lambda person: (not name_shown_to(person, context.user), person.pk))
+
+
+STATEMENT_COLUMNS: list[Column] = [
+    Column(
+        "statement_id",
+        _("Permanent number of the statement; its page is /statements/<id>/."),
+        lambda statement, context: statement.pk,
+    ),
+    Column(
+        "statement_url",
+        _("Permanent link to the statement's page."),
+        lambda statement, context: (
+            context.site_url + reverse("incidents:statement_detail", kwargs={"pk": statement.pk})
+        ),
+    ),
+    Column(
+        "said_on",
+        _("When it was said, at the precision known (2022-01-07, 2022-01, 2022)."),
+        lambda statement, context: _iso(statement.said),
+    ),
+    Column(
+        "said_on_precision",
+        _("How precisely that date is known: day, month, year or approximate."),
+        lambda statement, context: _precision(statement.said),
+    ),
+    Column(
+        "statement_kind",
+        _(
+            "Kind of statement, as a code: claim, denial, protest, demand, assurance, "
+            "acknowledgement, testimony (an account by the person concerned) or comment (an "
+            "expert's)."
+        ),
+        lambda statement, context: statement.kind,
+    ),
+    Column(
+        "medium",
+        _(
+            "How it was made public, as a code: press_release, remarks, speech, "
+            "social_media, television, interview, report or other. Empty if unknown."
+        ),
+        lambda statement, context: statement.medium,
+    ),
+    Column(
+        "text",
+        _("The words, quoted or summarised (see is_direct_quote)."),
+        lambda statement, context: statement.text,
+    ),
+    Column(
+        "is_direct_quote",
+        _("true when text quotes the speaker's words, false when it summarises them."),
+        lambda statement, context: statement.is_direct_quote,
+    ),
+    Column(
+        "language",
+        _("Language the statement was made in, as a code (ru, ky, en…)."),
+        lambda statement, context: statement.language,
+    ),
+    Column(
+        "speaker_person_slug",
+        _(
+            "Identifier of the person who spoke; their page is /people/<slug>/. Empty when "
+            "the identity is withheld."
+        ),
+        _speaker_slug,
+    ),
+    Column(
+        "speaker_person_name",
+        _("Name of the person who spoke, or a neutral label when the identity is withheld."),
+        _speaker_name,
+    ),
+    Column(
+        "speaker_position",
+        _("The post the speaker held then. Empty when unknown or the identity is withheld."),
+        _speaker_position,
+    ),
+    Column(
+        "speaker_organization_slug",
+        _(
+            "Identifier of the body that spoke or on whose behalf; its page is "
+            "/organizations/<slug>/."
+        ),
+        _organization("slug"),
+    ),
+    Column(
+        "speaker_organization_name",
+        _("Name of that body."),
+        _organization("name"),
+    ),
+    Column(
+        "situation_slug",
+        _("Identifier of the wider situation the statement belongs to."),
+        lambda statement, context: (
+            statement.situation.slug if context.shows(statement.situation) else None
+        ),
+    ),
+    Column(
+        "incident_slugs",
+        _(
+            "The cases the statement is about, as incident identifiers separated by spaces "
+            "(each page is /incidents/<slug>/)."
+        ),
+        lambda statement, context: [incident.slug for incident in statement.export_incidents],
+        separator=" ",
+    ),
+    Column(
+        "person_slugs",
+        _(
+            "Identifiers of the people the statement is about, separated by spaces; a "
+            "withheld identity has none."
+        ),
+        lambda statement, context: [
+            person.slug
+            for person in _named_first(statement, context)
+            if name_shown_to(person, context.user)
+        ],
+        separator=" ",
+    ),
+    Column(
+        "person_names",
+        _(
+            "Names of the people the statement is about, separated by “;”: first those of "
+            "person_slugs, in the same order, then the neutral labels of withheld identities."
+        ),
+        lambda statement, context: [
+            person.name_for(context.user) for person in _named_first(statement, context)
+        ],
+        separator="; ",
+    ),
+    Column(
+        "dispute_status",
+        _(
+            "Whether the statement was later disputed or refuted, as a code (see "
+            "“Statements later disputed” below)."
+        ),
+        lambda statement, context: statement.dispute_status,
+    ),
+    Column(
+        "dispute_note",
+        _("Who disputed or refuted it, and how."),
+        lambda statement, context: statement.dispute_note,
+    ),
+    Column(
+        "source_urls",
+        _("Addresses of the sources of the statement, separated by spaces."),
+        lambda statement, context: _source_urls(statement.export_sources),
+        separator=" ",
+    ),
+    Column(
+        "source_titles",
+        SOURCE_TITLES_DESCRIPTION,
+        lambda statement, context: _source_titles(statement.export_sources),
+        separator="\n",
+    ),
+    Column(
+        "updated_at",
+        _("When the record last changed (ISO 8601, UTC)."),
+        lambda statement, context: statement.updated_at.isoformat(),
+    ),
+    Column("publication_state", PUBLICATION_STATE_DESCRIPTION, _publication_state, staff_only=True),
+]
+
+# The tables, by the name their files and the API's resources carry.
+TABLES: dict[str, list[Column]] = {
+    "incidents": INCIDENT_COLUMNS,
+    "detentions": DETENTION_ROW_COLUMNS,
+    "statements": STATEMENT_COLUMNS,
+}

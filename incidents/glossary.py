@@ -158,7 +158,7 @@ def vocabularies() -> list[Vocabulary]:
         Vocabulary(
             "dispute-status",
             _("Statements later disputed"),
-            "",
+            "dispute_status",
             _terms(DisputeStatus, DISPUTE_STATUS_DEFINITIONS),
         ),
     ]

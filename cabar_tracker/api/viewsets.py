@@ -5,7 +5,10 @@ particular to it (its querysets, serializers, filters, ordering and CSV columns)
 
 - visibility comes from the resource's `visible_queryset()` (a `visible_to(user)` queryset),
   and what a representation may hold from its serializers (`for_staff` in their context);
-- lists are keyset-paged (`pagination.KeysetPagination`) over `ordering`;
+- lists are keyset-paged (`pagination.KeysetPagination`) over `ordering`, except a list's
+  CSV, which holds every row of the filter in one streamed response (read in keyset chunks)
+  unless a page is asked for (`page_size` or `cursor`): a CSV reader (`pandas.read_csv`,
+  a spreadsheet) sees no `next` link, so a first page alone would pass for the whole list;
 - details answer with ETag / Last-Modified and 304 (`conditional.record_etag`); writes check
   If-Match (412 on a stale one) inside the transaction that saves, with the row locked;
 - writes take the `write_serializer_class` and answer with the detail representation;
@@ -15,9 +18,11 @@ particular to it (its querysets, serializers, filters, ordering and CSV columns)
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Iterator
 
 from django.db import models, transaction
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -36,13 +41,30 @@ from cabar_tracker.api.conditional import (
 from cabar_tracker.api.fields import PartialDateField, api_url
 from cabar_tracker.api.pagination import KeysetPagination
 from cabar_tracker.api.permissions import RecordAccess
-from cabar_tracker.api.renderers import CSVRenderer, GeoJSONRenderer
+from cabar_tracker.api.renderers import CSVRenderer, GeoJSONRenderer, flatten
+from cabar_tracker.keyset import chunks
 from cabar_tracker.publishing import can_see_unpublished, shown_to
+from cabar_tracker.spreadsheet import (
+    BOM,
+    BOM_PARAMETER,
+    bom_requested,
+    cell,
+    content_disposition,
+    csv_download,
+    line_writer,
+)
 from incidents import revisions
 
 JSON_AND_CSV = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
 JSON_CSV_AND_GEOJSON = [*JSON_AND_CSV, GeoJSONRenderer]
 WRITE_ACTIONS = {"create", "update", "partial_update"}
+
+# `?stream=all`: every row in one response (a CSV list's default); `?stream=page`: one page.
+STREAM_PARAMETER = "stream"
+STREAM_ALL, STREAM_PAGE = "all", "page"
+CSV_TYPE = "text/csv; charset=utf-8"
+# Rows read per step of a streamed CSV: each step costs the same few queries.
+STREAM_CHUNK_SIZE = 500
 
 
 def serializer_columns(serializer: serializers.BaseSerializer, prefix: str = "") -> list[str]:
@@ -175,13 +197,21 @@ class RecordViewSet(
         return record
 
     def get_csv_columns(self, request) -> list[str]:
-        return self.csv_columns_for(for_staff=can_see_unpublished(getattr(request, "user", None)))
+        """The columns of a CSV the renderer writes from JSON items (a record's detail)."""
+        for_staff = can_see_unpublished(getattr(request, "user", None))
+        return self.serializer_csv_columns(for_staff=for_staff)
 
     @classmethod
     def csv_columns_for(cls, *, for_staff: bool) -> list[str]:
-        """The CSV columns of a list: the list item's fields, flattened as the CSV renderer
-        flattens them, without the staff-only ones for the public. Derived from the
-        serializer so the columns, the data and the schema's description cannot drift."""
+        """The CSV columns of the list (the schema lists them). A resource whose rows are
+        an export table (incidents, detentions, statements) names that table's columns."""
+        return cls.serializer_csv_columns(for_staff=for_staff)
+
+    @classmethod
+    def serializer_csv_columns(cls, *, for_staff: bool) -> list[str]:
+        """The list item's fields, flattened as the CSV renderer flattens them, without the
+        staff-only ones for the public. Derived from the serializer so the columns, the data
+        and the schema's description cannot drift."""
         serializer = cls.list_serializer_class(context={"for_staff": for_staff})
         columns = serializer_columns(serializer)
         if not for_staff:
@@ -221,7 +251,7 @@ class RecordViewSet(
         """The query parameters a list understands: its filters, paging and the format."""
         paginator = self.paginator
         known = {"format", paginator.cursor_query_param, paginator.page_size_query_param}
-        known.add(paginator.count_query_param)
+        known |= {paginator.count_query_param, STREAM_PARAMETER, BOM_PARAMETER}
         if self.filterset_class is not None:
             known |= set(self.filterset_class.base_filters)
         return known
@@ -239,11 +269,93 @@ class RecordViewSet(
 
     def list(self, request, *args, **kwargs) -> Response:
         self.refuse_unknown_parameters(request)
+        every_row, bom = self.delivery(request)
         queryset = self.filter_queryset(self.get_queryset())
+        if self.request.accepted_renderer.format == "csv":
+            return self.csv_list(queryset, every_row=every_row, bom=bom)
         page = self.paginate_queryset(queryset)
         self.prepare(page, detail=False)
         data = self.list_serializer_class(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(data.data)
+
+    def delivery(self, request) -> tuple[bool, bool]:
+        """(every row in one response?, a byte order mark first?), from `stream` and `bom`.
+
+        A CSV list holds every row unless a page is asked for (`page_size`, `cursor` or
+        `stream=page`): `pandas.read_csv(url)` and spreadsheets read no `next` link, so a
+        first page would pass silently for the whole list. JSON and GeoJSON are paged (their
+        `next` is in the body); `stream=all` and `bom` are for CSV only, and refused
+        elsewhere rather than ignored."""
+        params = request.query_params
+        is_csv = request.accepted_renderer.format == "csv"
+        stream = params.get(STREAM_PARAMETER)
+        paging = self.paginator.cursor_query_param, self.paginator.page_size_query_param
+        asks_for_a_page = any(name in params for name in paging)
+        errors: dict[str, list[str]] = {}
+        if stream not in (None, STREAM_ALL, STREAM_PAGE):
+            errors[STREAM_PARAMETER] = [
+                "Use stream=all (every row in one response) or stream=page (one page)."
+            ]
+        elif stream == STREAM_ALL and not is_csv:
+            errors[STREAM_PARAMETER] = [
+                "stream=all is for CSV (format=csv); JSON lists are paged: follow next."
+            ]
+        elif stream == STREAM_ALL and asks_for_a_page:
+            errors[STREAM_PARAMETER] = [
+                "stream=all returns every row: leave out page_size and cursor, or ask for "
+                "stream=page."
+            ]
+        bom = False
+        try:
+            bom = bom_requested(params.get(BOM_PARAMETER))
+        except ValueError:
+            errors[BOM_PARAMETER] = ["Use bom=1 for a UTF-8 byte order mark (Excel), or bom=0."]
+        if bom and not is_csv:
+            errors[BOM_PARAMETER] = ["bom is for CSV (format=csv)."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        every_row = is_csv and stream != STREAM_PAGE and not asks_for_a_page
+        return every_row, bom
+
+    # --- the list as CSV --------------------------------------------------------------------
+
+    def csv_queryset(self, queryset: QuerySet) -> QuerySet:
+        """`queryset` (filtered, ordered) with what a CSV row reads; the list's by default."""
+        return queryset
+
+    def csv_lines(self, chunks_of_rows: Iterable[list], *, bom: bool) -> Iterator[str]:
+        """The CSV of these rows: by default each list item's JSON, flattened as the CSV
+        renderer flattens it (`renderers.flatten`), every cell through `spreadsheet.cell`."""
+        columns = self.get_csv_columns(self.request)
+        writer = line_writer()
+        yield (BOM if bom else "") + writer.writerow(columns)
+        context = self.get_serializer_context()
+        for rows in chunks_of_rows:
+            self.prepare(rows, detail=False)
+            for item in self.list_serializer_class(rows, many=True, context=context).data:
+                flat = flatten(item)
+                yield writer.writerow([cell(flat.get(column)) for column in columns])
+
+    def csv_list(self, queryset: QuerySet, *, every_row: bool, bom: bool) -> HttpResponse:
+        """The list as CSV: every row, streamed in keyset chunks (memory stays flat however
+        many), or one page with its `Link` header. Named for the resource and the filter."""
+        queryset = self.csv_queryset(queryset)
+        resource = self.basename_plural()
+        query = self.request.query_params
+        if every_row:
+            rows = chunks(queryset, STREAM_CHUNK_SIZE)
+            return csv_download(self.csv_lines(rows, bom=bom), resource=resource, query=query)
+        page = self.paginate_queryset(queryset)
+        response = HttpResponse("".join(self.csv_lines([page], bom=bom)), content_type=CSV_TYPE)
+        response["Content-Disposition"] = content_disposition(resource, query, "csv")
+        paged = self.get_paginated_response([])
+        if "Link" in paged:
+            response["Link"] = paged["Link"]
+        return response
+
+    def basename_plural(self) -> str:
+        """`incidents`, `people`: the resource's name in its address, for file names."""
+        return self.request.path.rstrip("/").rsplit("/", 1)[-1] or self.basename
 
     def retrieve(self, request, *args, **kwargs) -> Response:
         record = self.get_object()

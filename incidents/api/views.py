@@ -9,6 +9,8 @@ does the rest.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+
 from django.db.models import F, Prefetch, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,6 +28,7 @@ from cabar_tracker.api.viewsets import (
     RecordViewSet,
 )
 from cabar_tracker.publishing import PublicationState
+from incidents import columns, exports
 from incidents.api import serializers as s
 from incidents.api.places import attach_ancestors
 from incidents.filters import (
@@ -79,7 +82,40 @@ def _point_of(item: dict, key: str | None = None) -> tuple[float, float] | None:
     return point["latitude"], point["longitude"]
 
 
-class IncidentViewSet(ArchiveMixin, RecordViewSet):
+class ExportTableMixin:
+    """A list whose CSV is an export table of `incidents.columns` (`csv_table`), with the
+    same columns as the page's download of it, whatever filter selected the rows: a file
+    from the case list and one from the API can be stacked. The rows are read through
+    `csv_export_queryset` (the exports' prefetches, visibility rules included)."""
+
+    csv_table: str
+    csv_export_queryset: Callable
+
+    @classmethod
+    def csv_columns_for(cls, *, for_staff: bool) -> list[str]:
+        table = columns.TABLES[cls.csv_table]
+        return [column.name for column in columns.columns_for(table, for_staff=for_staff)]
+
+    def export_context(self) -> exports.ExportContext:
+        site_url = self.request.build_absolute_uri("/").rstrip("/")
+        return exports.ExportContext(user=self.request.user, site_url=site_url)
+
+    def csv_queryset(self, queryset: QuerySet) -> QuerySet:
+        # The export's prefetches replace the list's (the same relations, other querysets).
+        queryset = queryset.prefetch_related(None)
+        return type(self).csv_export_queryset(queryset, self.export_context())
+
+    def csv_lines(self, chunks_of_rows: Iterable[list], *, bom: bool) -> Iterator[str]:
+        records = (row for rows in chunks_of_rows for row in rows)
+        table = columns.TABLES[self.csv_table]
+        return exports.csv_lines(table, records, self.export_context(), bom=bom)
+
+
+def _incidents_for_export(queryset: QuerySet, context: exports.ExportContext) -> QuerySet:
+    return exports.export_queryset(queryset, context, with_detentions=False)
+
+
+class IncidentViewSet(ExportTableMixin, ArchiveMixin, RecordViewSet):
     """Incidents: events of detention or abuse at a place and a (partial) date.
 
     Filters are those of the case list page (incidents.filters.IncidentFilter); `search` is
@@ -89,6 +125,8 @@ class IncidentViewSet(ArchiveMixin, RecordViewSet):
     model = Incident
     filterset_class = IncidentApiFilter
     renderer_classes = JSON_CSV_AND_GEOJSON
+    csv_table = "incidents"
+    csv_export_queryset = staticmethod(_incidents_for_export)
     ordering = ("-start_date", "-id")
     list_serializer_class = s.IncidentListSerializer
     detail_serializer_class = s.IncidentDetailSerializer
@@ -145,7 +183,7 @@ class IncidentViewSet(ArchiveMixin, RecordViewSet):
         return _point_of(item, "map_point")
 
 
-class DetentionViewSet(ArchiveMixin, RecordViewSet):
+class DetentionViewSet(ExportTableMixin, ArchiveMixin, RecordViewSet):
     """Detentions: one person's involvement in one incident, with custody and release.
 
     Only detentions of persons the reader may see are listed; a withheld identity appears
@@ -153,6 +191,8 @@ class DetentionViewSet(ArchiveMixin, RecordViewSet):
 
     model = Detention
     filterset_class = DetentionFilter
+    csv_table = "detentions"
+    csv_export_queryset = staticmethod(exports.detention_export_queryset)
     ordering = ("-detained_on", "-id")
     list_serializer_class = s.DetentionListSerializer
     detail_serializer_class = s.DetentionDetailSerializer
@@ -244,7 +284,7 @@ class SituationViewSet(ArchiveMixin, RecordViewSet):
         return list(situation.visible_sources)
 
 
-class StatementViewSet(ArchiveMixin, RecordViewSet):
+class StatementViewSet(ExportTableMixin, ArchiveMixin, RecordViewSet):
     """Statements: what officials, bodies and people said, with the post the speaker held.
 
     Filters are those of the statement pages (incidents.filters.StatementFilter); `search`
@@ -252,6 +292,8 @@ class StatementViewSet(ArchiveMixin, RecordViewSet):
 
     model = Statement
     filterset_class = StatementApiFilter
+    csv_table = "statements"
+    csv_export_queryset = staticmethod(exports.statement_export_queryset)
     ordering = ("-said_on", "-id")
     list_serializer_class = s.StatementListSerializer
     detail_serializer_class = s.StatementDetailSerializer

@@ -1,9 +1,9 @@
 """Public browsing pages beyond the case pages: search, the statements list, the "About the
 data" page, and the exports of a filtered incident list (CSV and JSON).
 
-Views stay thin: the queries live in `incidents.public.search`, `incidents.public.exports`
-and the shared FilterSets (`incidents.filters`), so an export selects exactly what the case
-list with the same query string shows.
+Views stay thin: the queries live in `incidents.public.search`, `incidents.exports` (the
+files the API's CSV shares) and the shared FilterSets (`incidents.filters`), so an export
+selects exactly what the list with the same query string shows.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from incidents import glossary
+from cabar_tracker.spreadsheet import BOM_PARAMETER, bom_requested, content_disposition, in_blocks
+from incidents import columns, exports, glossary
 from incidents.filters import IncidentFilter, StatementFilter
 from incidents.models import NEWEST_FIRST, DisputeStatus, Incident, Source, Statement, StatementKind
-from incidents.public import exports, search
+from incidents.public import search
 from incidents.public.views import attach_place_labels
 from people.models import Organization, Person
 
@@ -134,9 +135,9 @@ def about(request: HttpRequest) -> HttpResponse:
     context = {
         "sources": sources.order_by("publisher", "title", "pk")[:ABOUT_SOURCES],
         "source_count": sources.count(),
-        "incident_columns": exports.INCIDENT_COLUMNS,
-        "detention_columns": exports.DETENTION_ROW_COLUMNS,
-        "nested_detention_columns": exports.DETENTION_COLUMNS,
+        "incident_columns": columns.INCIDENT_COLUMNS,
+        "detention_columns": columns.DETENTION_ROW_COLUMNS,
+        "statement_columns": columns.STATEMENT_COLUMNS,
         "vocabularies": glossary.vocabularies(),
         "incident_list_url": reverse("incidents:incident_list"),
     }
@@ -146,46 +147,60 @@ def about(request: HttpRequest) -> HttpResponse:
 # --- exports --------------------------------------------------------------------------------
 
 
+def _invalid(errors: dict) -> HttpResponse:
+    problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
+    return HttpResponseBadRequest(
+        _("Invalid filter: %(problems)s") % {"problems": problems},
+        content_type="text/plain; charset=utf-8",
+    )
+
+
 def _export(
     request: HttpRequest,
-    write: Callable[[QuerySet[Incident], exports.ExportContext], Iterator[str]],
+    filterset,
+    write: Callable[..., Iterator[str]],
     *,
-    stem: str,
+    resource: str,
     extension: str,
     content_type: str,
 ) -> HttpResponse:
-    """Stream `write`'s output for the incidents the case list selects with these filters.
+    """Stream `write`'s output for the records the list selects with these filters, named
+    for the resource, the filter and the day.
 
     An invalid filter is refused rather than dropped: a silently ignored `date_after=2022-13-01`
     would export far more than was asked for.
     """
-    incidents = Incident.objects.visible_to(request.user).order_by(*NEWEST_FIRST)
-    filterset = IncidentFilter(request.GET, queryset=incidents, request=request)
-    if not filterset.is_valid():
-        problems = "; ".join(
-            f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()
-        )
-        return HttpResponseBadRequest(
-            _("Invalid filter: %(problems)s") % {"problems": problems},
-            content_type="text/plain; charset=utf-8",
-        )
+    errors = {} if filterset.is_valid() else dict(filterset.errors)
+    options = {}
+    if extension == "csv":
+        try:
+            options["bom"] = bom_requested(request.GET.get(BOM_PARAMETER))
+        except ValueError:
+            errors[BOM_PARAMETER] = [_("Use 1 for a byte order mark (for Excel), or 0.")]
+    if errors:
+        return _invalid(errors)
     context = exports.ExportContext(
         user=request.user, site_url=request.build_absolute_uri("/").rstrip("/")
     )
     response = StreamingHttpResponse(
-        exports.in_blocks(write(filterset.qs, context)), content_type=content_type
+        in_blocks(write(filterset.qs, context, **options)), content_type=content_type
     )
-    filename = exports.export_filename(stem, extension)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition(resource, request.GET, extension)
     return response
+
+
+def _incident_filter(request: HttpRequest) -> IncidentFilter:
+    incidents = Incident.objects.visible_to(request.user).order_by(*NEWEST_FIRST)
+    return IncidentFilter(request.GET, queryset=incidents, request=request)
 
 
 @require_GET
 def incidents_csv(request: HttpRequest) -> HttpResponse:
     return _export(
         request,
+        _incident_filter(request),
         exports.incidents_csv,
-        stem="incidents",
+        resource="incidents",
         extension="csv",
         content_type="text/csv; charset=utf-8",
     )
@@ -195,8 +210,9 @@ def incidents_csv(request: HttpRequest) -> HttpResponse:
 def detentions_csv(request: HttpRequest) -> HttpResponse:
     return _export(
         request,
+        _incident_filter(request),
         exports.detentions_csv,
-        stem="detentions",
+        resource="detentions",
         extension="csv",
         content_type="text/csv; charset=utf-8",
     )
@@ -206,8 +222,26 @@ def detentions_csv(request: HttpRequest) -> HttpResponse:
 def incidents_json(request: HttpRequest) -> HttpResponse:
     return _export(
         request,
+        _incident_filter(request),
         exports.incidents_json,
-        stem="incidents",
+        resource="incidents",
         extension="json",
         content_type="application/json; charset=utf-8",
+    )
+
+
+@require_GET
+def statements_csv(request: HttpRequest) -> HttpResponse:
+    """The statements the statements page selects with these filters, as CSV."""
+    statements = Statement.objects.visible_to(request.user).order_by(
+        F("said_on").desc(nulls_last=True), "-pk"
+    )
+    filterset = StatementFilter(request.GET, queryset=statements, request=request)
+    return _export(
+        request,
+        filterset,
+        exports.statements_csv,
+        resource="statements",
+        extension="csv",
+        content_type="text/csv; charset=utf-8",
     )

@@ -82,12 +82,21 @@ SORT_LABELS = {
     "detained": gettext_lazy("Fewest people detained"),
 }
 
-# Export endpoints that take the list's query string; they may not exist yet.
+# Export endpoints that take the list's query string (plus the options given here); they
+# may not exist yet. `bom=1` starts a CSV with the byte order mark Excel needs for UTF-8.
 EXPORTS = (
-    ("incidents:incidents_csv", gettext_lazy("Incidents (CSV)")),
-    ("incidents:incidents_json", gettext_lazy("Incidents (JSON)")),
-    ("incidents:detentions_csv", gettext_lazy("People detained (CSV)")),
+    ("incidents:incidents_csv", gettext_lazy("Incidents (CSV)"), {}),
+    ("incidents:incidents_json", gettext_lazy("Incidents (JSON)"), {}),
+    ("incidents:detentions_csv", gettext_lazy("People detained (CSV)"), {}),
+    ("incidents:detentions_csv", gettext_lazy("People detained (CSV for Excel)"), {"bom": "1"}),
 )
+
+
+def export_query(query: QueryDict, options: dict[str, str]) -> str:
+    with_options = query.copy()
+    for name, value in options.items():
+        with_options[name] = value
+    return query_string(with_options)
 
 
 def incident_filterset(request: HttpRequest) -> IncidentFilter:
@@ -384,8 +393,8 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "feed_url": feed_url,
         "exports": [
             (label, url)
-            for name, label in EXPORTS
-            if (url := optional_url(name, query_string(query)))
+            for name, label, options in EXPORTS
+            if (url := optional_url(name, export_query(query, options)))
         ],
         "form_hidden": _hidden_fields(query, "q", "date_after", "date_before", "date_match"),
         "date_match_choices": DateMatch.choices,

@@ -15,6 +15,7 @@ urlpatterns = [
     path("incidents/export.json", browse_views.incidents_json, name="incidents_json"),
     path("search/", browse_views.search_view, name="search"),
     path("statements/", browse_views.statement_list, name="statement_list"),
+    path("statements/export.csv", browse_views.statements_csv, name="statements_csv"),
     path("about/", browse_views.about, name="about"),
     path("incidents/<slug:slug>/", views.incident_detail, name="incident_detail"),
     path("situations/<slug:slug>/", views.situation_detail, name="situation_detail"),
