@@ -133,9 +133,7 @@ def content_disposition(resource: str, query: QueryDict, extension: str) -> str:
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(utf8, safe='')}"
 
 
-def csv_download(
-    lines: Iterable[str], *, resource: str, query: QueryDict
-) -> StreamingHttpResponse:
+def csv_download(lines: Iterable[str], *, resource: str, query: QueryDict) -> StreamingHttpResponse:
     """A CSV streamed in blocks, named for what it holds."""
     response = StreamingHttpResponse(in_blocks(lines), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition(resource, query, "csv")

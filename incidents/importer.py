@@ -77,7 +77,17 @@ from people.models import Person, Sex, new_withheld_slug
 from people.names import name_key, transliterate
 
 # Export columns that are derived or descriptive and so are read from no file.
-NOT_IMPORTED_COLUMNS = frozenset({"days_in_custody", "days_in_custody_min", "days_in_custody_max"})
+NOT_IMPORTED_COLUMNS = frozenset(
+    {
+        "days_in_custody",
+        "days_in_custody_min",
+        "days_in_custody_max",
+        # A source is cited by its address (source_urls); a new one is titled by source_title.
+        "source_titles",
+        # Publishing is a reviewer's decision, never a column's.
+        "publication_state",
+    }
+)
 COLUMNS = [column.name for column in DETENTION_ROW_COLUMNS]
 IMPORTED_COLUMNS = [name for name in COLUMNS if name not in NOT_IMPORTED_COLUMNS]
 REQUIRED_COLUMNS = ("incident_slug", "person_name")

@@ -46,7 +46,7 @@ def _encode_value(value):
     return value
 
 
-def _truthy(raw: str, name: str) -> bool:
+def truthy(raw: str, name: str) -> bool:
     value = raw.strip().lower()
     if value in {"true", "1"}:
         return True
@@ -122,7 +122,7 @@ class KeysetPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.page_size = self.get_page_size(request)
-        want_count = _truthy(request.query_params.get(self.count_query_param, ""), "count")
+        want_count = truthy(request.query_params.get(self.count_query_param, ""), "count")
         try:
             self.keys = ordering_keys(queryset)
         except FieldDoesNotExist as error:  # a view declared a bad ordering: a bug, not input

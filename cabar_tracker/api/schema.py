@@ -92,13 +92,24 @@ class ApiAutoSchema(AutoSchema):
             description += (
                 "\n\nFormats: `?format=json` (default), `?format=csv`"
                 + (", `?format=geojson`" if "geojson" in self.map_renderers("format") else "")
-                + ". CSV columns: "
+                + ". The CSV holds every row of the filter in one streamed response "
+                "(`stream=all`, its default), or one page with `page_size`, `cursor` or "
+                "`stream=page` (the next page in the `Link` header); `bom=1` starts it with a "
+                "UTF-8 byte order mark for Excel. CSV columns: "
                 + ", ".join(f"`{c}`" for c in public)
                 + ("; for staff also " + ", ".join(f"`{c}`" for c in staff) + "." if staff else ".")
-                + " Nested objects are flattened with `_`; a partial date gives two columns "
-                "(`start_date`, `start_date_precision`); lists are joined with `; `. The next "
-                "page is in the `Link` header."
             )
+            if getattr(view, "csv_table", None):
+                description += (
+                    " These are the columns of the site's own download of this table, "
+                    "described on the About page (/about/#exports); several values in a cell "
+                    "are separated as described there."
+                )
+            else:
+                description += (
+                    " Nested objects are flattened with `_`; a partial date gives two columns "
+                    "(`start_date`, `start_date_precision`); lists are joined with `; `."
+                )
         return description
 
     def _resolve_path_parameters(self, variables) -> list[dict]:
@@ -109,6 +120,35 @@ class ApiAutoSchema(AutoSchema):
                 parameter["schema"] = {"type": "integer"}
                 parameter["description"] = "The record's id (its `id`, and the end of its `url`)."
         return parameters
+
+    def _get_pagination_parameters(self) -> list[dict]:
+        parameters = super()._get_pagination_parameters()
+        if not parameters or "csv" not in self.map_renderers("format"):
+            return parameters
+        return [
+            *parameters,
+            {
+                "name": "stream",
+                "in": "query",
+                "required": False,
+                "description": (
+                    "CSV only. all (the default for CSV): every row of the filter in one "
+                    "streamed response; page: one page, like JSON. Given with page_size or "
+                    "cursor, only page."
+                ),
+                "schema": {"type": "string", "enum": ["all", "page"]},
+            },
+            {
+                "name": "bom",
+                "in": "query",
+                "required": False,
+                "description": (
+                    "CSV only. 1: start the file with a UTF-8 byte order mark, so Excel reads "
+                    "it as UTF-8."
+                ),
+                "schema": {"type": "boolean", "default": False},
+            },
+        ]
 
     def _get_format_parameters(self) -> list[dict]:
         parameters = super()._get_format_parameters()

@@ -39,7 +39,7 @@ from cabar_tracker.api.conditional import (
     record_etag,
 )
 from cabar_tracker.api.fields import PartialDateField, api_url
-from cabar_tracker.api.pagination import KeysetPagination
+from cabar_tracker.api.pagination import KeysetPagination, truthy
 from cabar_tracker.api.permissions import RecordAccess
 from cabar_tracker.api.renderers import CSVRenderer, GeoJSONRenderer, flatten
 from cabar_tracker.keyset import chunks
@@ -312,6 +312,12 @@ class RecordViewSet(
             errors[BOM_PARAMETER] = ["Use bom=1 for a UTF-8 byte order mark (Excel), or bom=0."]
         if bom and not is_csv:
             errors[BOM_PARAMETER] = ["bom is for CSV (format=csv)."]
+        count = self.paginator.count_query_param
+        try:
+            # Checked here too: a streamed CSV has no page to count, but a bad value is a 400.
+            truthy(params.get(count, ""), count)
+        except serializers.ValidationError as error:
+            errors.update(error.detail)
         if errors:
             raise serializers.ValidationError(errors)
         every_row = is_csv and stream != STREAM_PAGE and not asks_for_a_page

@@ -69,11 +69,18 @@ def test_every_list_documents_its_filters_and_formats(schema):
         "page_size",
         "count",
         "format",
+        "stream",
+        "bom",
     } <= names
     content = incidents["responses"]["200"]["content"]
     assert set(content) == {"application/json", "text/csv", "application/geo+json"}
-    assert "`location_slug`" in incidents["description"]
-    assert "`start_date_precision`" in incidents["description"]
+    # The CSV's columns are the page export's (incidents/columns.py), listed in full.
+    assert "`place_slug`" in incidents["description"]
+    assert "`incident_start_date_precision`" in incidents["description"]
+    assert "`source_titles`" in incidents["description"]
+    assert "for staff also `publication_state`" in incidents["description"]
+    people = schema["paths"][f"{API}/people/"]["get"]
+    assert "`start_date_precision`" in people["description"]
     assert "400" in incidents["responses"]
 
 

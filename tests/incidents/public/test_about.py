@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from incidents import glossary
+from incidents.columns import DETENTION_ROW_COLUMNS, INCIDENT_COLUMNS
 from incidents.models import AllegationKind, IncidentKind, Outcome, Verification
-from incidents.public.exports import DETENTION_ROW_COLUMNS, INCIDENT_COLUMNS
 from tests.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db

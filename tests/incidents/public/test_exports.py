@@ -5,18 +5,22 @@ import csv
 import datetime
 import io
 import json
+import re
 
 import pytest
 from django.urls import reverse
 
 from cabar_tracker.publishing import PublicationState
-from incidents.models import AllegationKind, IncidentKind, Outcome
-from incidents.public import exports
-from incidents.public.exports import (
+from cabar_tracker.spreadsheet import in_blocks
+from incidents import exports
+from incidents.columns import (
     DETENTION_COLUMNS,
     DETENTION_ROW_COLUMNS,
     INCIDENT_COLUMNS,
+    STATEMENT_COLUMNS,
+    columns_for,
 )
+from incidents.models import AllegationKind, IncidentKind, Outcome
 from tests.factories import (
     AllegationFactory,
     CountryFactory,
@@ -57,24 +61,29 @@ def json_records(response) -> list[dict]:
 # --- the columns ------------------------------------------------------------------------------
 
 
+def public(columns) -> list[str]:
+    """The names of the columns an anonymous reader gets (staff get `publication_state` too)."""
+    return [column.name for column in columns_for(columns, for_staff=False)]
+
+
 def test_it_writes_the_documented_columns_in_order(client):
     IncidentFactory()
 
-    assert csv_header(client.get(INCIDENTS_CSV)) == [c.name for c in INCIDENT_COLUMNS]
-    assert csv_header(client.get(DETENTIONS_CSV)) == [c.name for c in DETENTION_ROW_COLUMNS]
+    assert csv_header(client.get(INCIDENTS_CSV)) == public(INCIDENT_COLUMNS)
+    assert csv_header(client.get(DETENTIONS_CSV)) == public(DETENTION_ROW_COLUMNS)
 
 
 def test_it_writes_the_header_even_when_nothing_matches(client):
     response = client.get(INCIDENTS_CSV, {"kind": IncidentKind.DISAPPEARANCE})
 
     assert response.status_code == 200
-    assert csv_header(response) == [c.name for c in INCIDENT_COLUMNS]
+    assert csv_header(response) == public(INCIDENT_COLUMNS)
     assert csv_rows(client.get(INCIDENTS_CSV, {"kind": IncidentKind.DISAPPEARANCE})) == []
     assert json_records(client.get(INCIDENTS_JSON, {"kind": IncidentKind.DISAPPEARANCE})) == []
 
 
 def test_every_column_is_described_and_named_once():
-    for columns in (INCIDENT_COLUMNS, DETENTION_ROW_COLUMNS):
+    for columns in (INCIDENT_COLUMNS, DETENTION_ROW_COLUMNS, STATEMENT_COLUMNS):
         names = [column.name for column in columns]
         assert len(names) == len(set(names))
         assert all(str(column.description).strip() for column in columns)
@@ -192,9 +201,9 @@ def test_it_nests_detentions_in_the_json_export(client):
     }
 
     assert set(records) == {"with-two", "with-none"}
-    assert set(records["with-two"]) == {c.name for c in INCIDENT_COLUMNS} | {"detentions"}
+    assert set(records["with-two"]) == {*public(INCIDENT_COLUMNS), "detentions"}
     detentions = records["with-two"]["detentions"]
-    assert [set(d) for d in detentions] == [{c.name for c in DETENTION_COLUMNS}] * 2
+    assert [set(d) for d in detentions] == [set(public(DETENTION_COLUMNS))] * 2
     # Month before day: "January 2022" sorts at the start of the month.
     assert [d["detained_on"] for d in detentions] == ["2022-01", "2022-01-05"]
     assert detentions[1]["allegations"] == ["torture"]
@@ -292,8 +301,12 @@ def test_it_streams_a_download(client, url, content_type, filename):
     assert response.streaming is True
     assert response["Content-Type"].startswith(content_type)
     disposition = response["Content-Disposition"]
-    assert disposition.startswith(f'attachment; filename="{filename}')
-    assert disposition.endswith(f'.{url.rsplit(".", 1)[1]}"')
+    extension = url.rsplit(".", 1)[1]
+    assert re.fullmatch(
+        f"attachment; filename=\"{filename}\\d{{4}}-\\d\\d-\\d\\d\\.{extension}\"; "
+        f"filename\\*=UTF-8''{filename}\\d{{4}}-\\d\\d-\\d\\d\\.{extension}",
+        disposition,
+    ), disposition
 
 
 # --- what anonymous readers never get ---------------------------------------------------------
@@ -401,22 +414,42 @@ def make_incidents(count: int) -> None:
 
 @pytest.mark.parametrize("count", [3, 30])
 @pytest.mark.parametrize(
-    ("url", "budget"), [(INCIDENTS_CSV, 2), (DETENTIONS_CSV, 5), (INCIDENTS_JSON, 5)]
+    ("url", "budget"), [(INCIDENTS_CSV, 3), (DETENTIONS_CSV, 6), (INCIDENTS_JSON, 6)]
 )
 def test_export_query_count_does_not_grow_with_rows(
     client, django_assert_max_num_queries, url, budget, count
 ):
     make_incidents(count)
 
-    # Guards against N+1, per chunk of 500 incidents: 1 the incidents with their places and
-    # situations, 2 their sources; for the detentions CSV and the JSON also 3 the detentions
-    # with persons and places, 4 their allegations, 5 their sources.
+    # Guards against N+1, per chunk of 500 incidents: 1 their positions (ids and ordering
+    # keys), 2 the incidents with their places and situations, 3 their sources; for the
+    # detentions CSV and the JSON also 4 the detentions with persons and places, 5 their
+    # allegations, 6 their sources.
     with django_assert_max_num_queries(budget):
         content = body(client.get(url))
     if url == INCIDENTS_JSON:
         assert len(json.loads(content)) == count
     else:
         assert len(list(csv.DictReader(io.StringIO(content)))) == count
+
+
+@pytest.mark.parametrize(("url", "per_chunk"), [(INCIDENTS_CSV, 3), (DETENTIONS_CSV, 6)])
+def test_it_reads_every_row_in_chunks_of_the_same_few_queries(
+    client, django_assert_max_num_queries, monkeypatch, url, per_chunk
+):
+    """Chunk after chunk (keyset positions, no OFFSET), no row lost or repeated at a chunk's
+    edge, among equal dates too."""
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 4)
+    make_incidents(10)
+    DetentionFactory(incident=IncidentFactory(start_date=None, start_date_precision=""))
+
+    # 3 chunks of 4 incidents (the last of 3), each `per_chunk` queries; the first of 3 and
+    # the last of 4 also ask for the rows whose date is unknown, which come last.
+    with django_assert_max_num_queries(3 * per_chunk + 2):
+        rows = list(csv.DictReader(io.StringIO(body(client.get(url)))))
+
+    slugs = [row["incident_slug"] for row in rows]
+    assert len(set(slugs)) == 11 and len(slugs) == 11
 
 
 # --- the case page: "Cite this" and the same data as JSON and CSV -----------------------------
@@ -531,12 +564,12 @@ def test_the_situation_and_place_pages_count_incidents_and_people(client):
 def test_lines_are_sent_in_blocks_that_keep_every_character(db):
     lines = [f"row {number}\r\n" for number in range(1000)]
 
-    blocks = list(exports.in_blocks(lines, size=100))
+    blocks = list(in_blocks(lines, size=100))
 
     assert "".join(blocks) == "".join(lines)
     assert all(len(block) >= 100 for block in blocks[:-1])
     assert len(blocks) < len(lines) / 5
-    assert list(exports.in_blocks([])) == []
+    assert list(in_blocks([])) == []
 
 
 @pytest.mark.parametrize("path", ["/incidents/export.csv", "/incidents/detentions.csv"])
