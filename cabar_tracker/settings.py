@@ -324,7 +324,12 @@ SPECTACULAR_SETTINGS = {
         '"month"}` (value at that precision: YYYY-MM-DD for day and approximate, YYYY-MM, '
         "YYYY), or null when unknown.\n\n"
         "Lists are paged by cursor (`next`/`previous` links, also in the `Link` header); "
-        "`page_size` up to 200; `count=true` adds a total. Details carry an ETag: send it in "
+        "`page_size` up to 200; `count=true` adds a total. A list's CSV (`format=csv`) holds "
+        "every row of the filter in one streamed response unless a page is asked for "
+        "(`page_size`, `cursor` or `stream=page`), so `pandas.read_csv(url)` gets them all; "
+        "`bom=1` adds a UTF-8 byte order mark for Excel. Incidents, detentions and statements "
+        "as CSV have the columns of the site's downloads (/about/#exports). "
+        "Details carry an ETag: send it in "
         "If-None-Match (304) or, when writing, If-Match (412 if the record changed)."
     ),
     "VERSION": "1.0.0",

@@ -222,6 +222,13 @@ class ApiAutoSchema(AutoSchema):
         }
         if self.method not in {"GET", "HEAD", "OPTIONS"}:
             errors["401"] = _error("No or invalid credentials (send Authorization: Token …).")
+        else:
+            # A read needs no token, but a token that cannot be used (an unknown scheme, a
+            # wrong key) is refused rather than read as anonymous.
+            errors["401"] = _error(
+                "Invalid credentials: an Authorization header with another scheme than "
+                "Token (or Bearer), or an unknown key. Send none to read as anonymous."
+            )
             errors["403"] = _error("Your account may not write these records (or publish).")
             errors["415"] = _error("Unsupported request body type.")
         if self.method in {"PUT", "PATCH", "DELETE"}:
