@@ -303,7 +303,7 @@ def test_it_streams_a_download(client, url, content_type, filename):
     disposition = response["Content-Disposition"]
     extension = url.rsplit(".", 1)[1]
     assert re.fullmatch(
-        f"attachment; filename=\"{filename}\\d{{4}}-\\d\\d-\\d\\d\\.{extension}\"; "
+        f'attachment; filename="{filename}\\d{{4}}-\\d\\d-\\d\\d\\.{extension}"; '
         f"filename\\*=UTF-8''{filename}\\d{{4}}-\\d\\d-\\d\\d\\.{extension}",
         disposition,
     ), disposition
