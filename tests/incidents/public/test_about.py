@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from incidents import glossary
-from incidents.columns import DETENTION_ROW_COLUMNS, INCIDENT_COLUMNS
+from incidents.columns import DETENTION_ROW_COLUMNS, INCIDENT_COLUMNS, STATEMENT_COLUMNS
 from incidents.models import AllegationKind, IncidentKind, Outcome, Verification
 from tests.factories import SourceFactory
 
@@ -41,7 +41,7 @@ def test_it_shows_the_definitions(page):
 
 
 def test_it_lists_every_export_column_with_its_description(page):
-    for column in [*INCIDENT_COLUMNS, *DETENTION_ROW_COLUMNS]:
+    for column in [*INCIDENT_COLUMNS, *DETENTION_ROW_COLUMNS, *STATEMENT_COLUMNS]:
         assert f"<code>{column.name}</code>" in page
         assert escape(str(column.description)) in page
 
@@ -54,8 +54,15 @@ def test_it_explains_dates_withheld_identities_and_numbers(page):
 
 
 def test_it_links_the_exports(page):
-    for name in ("incidents_csv", "detentions_csv", "incidents_json"):
+    for name in ("incidents_csv", "detentions_csv", "incidents_json", "statements_csv"):
         assert f'href="{reverse(f"incidents:{name}")}"' in page
+    assert f'href="{reverse("incidents:detentions_csv")}?bom=1"' in page
+
+
+def test_it_says_the_api_csv_is_the_same_table_with_every_row(page):
+    assert "<code>/api/v1/detentions/?format=csv</code>" in page
+    assert "<code>pandas.read_csv</code>" in page
+    assert "<code>bom=1</code>" in page
 
 
 def test_it_lists_published_sources_only(client):
