@@ -164,7 +164,9 @@ def test_it_needs_the_csrf_token(staff_user):
     assert not ApiToken.objects.exists()
 
 
-def test_the_list_has_a_fixed_number_of_queries(staff_client, staff_user, django_assert_num_queries):
+def test_the_list_has_a_fixed_number_of_queries(
+    staff_client, staff_user, django_assert_num_queries
+):
     for number in range(5):
         create_token(user=staff_user, name=f"script {number}")
     staff_client.get(URL)  # notes the session's activity, if due
