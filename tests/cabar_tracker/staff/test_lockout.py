@@ -198,7 +198,8 @@ def test_one_address_trying_many_usernames_is_paused(client, db, settings):
     assert refused.status_code == 429
     assert "_auth_user_id" not in client.session
     page = refused.content.decode()
-    assert "from your address" in page
+    assert "failed logins from your address, for one or more accounts" in page
+    assert "Try again in 15 minutes." in page
     assert 1 <= int(refused["Retry-After"]) <= 15 * 60
     # Everyone elsewhere logs in as usual.
     assert (
