@@ -81,4 +81,9 @@ def security_log(request: HttpRequest) -> HttpResponse:
     page.object_list = list(page.object_list)
     for event in page.object_list:
         event.label = EVENTS.get(event.event, event.event)
+        details = dict(event.details)
+        event.asked = " ".join(
+            str(details.pop(name)) for name in ("method", "path") if name in details
+        )
+        event.other_details = details
     return render(request, "staff/security_log.html", {"form": form, "page": page}, status=status)
