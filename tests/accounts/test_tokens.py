@@ -143,3 +143,15 @@ def test_the_drf_tokens_in_clear_were_invalidated(db):
     staff = StaffUserFactory(username="old-script")
     old = Token.objects.create(user=staff)
     assert get(old.key).status_code == 401
+
+
+def test_the_admin_lists_tokens_read_only_without_their_digest(admin_client, aigul):
+    token, key = create_token(user=aigul, name="export")
+    page = admin_client.get("/admin/accounts/apitoken/")
+    assert page.status_code == 200
+    assert "export" in page.content.decode() and token.prefix in page.content.decode()
+    detail = admin_client.get(f"/admin/accounts/apitoken/{token.pk}/change/").content.decode()
+    assert token.digest not in detail and key not in detail
+    assert admin_client.get("/admin/accounts/apitoken/add/").status_code == 403
+    # DRF's clear-text tokens are no longer offered.
+    assert admin_client.get("/admin/authtoken/tokenproxy/").status_code == 404
