@@ -28,7 +28,35 @@ class StaffAccountAdmin(UserAdmin):
         return False
 
 
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Every API token, read-only: made and revoked on the token page (the key exists only
+    in the answer that made it). Superusers see it."""
+
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "expires_at")
+    list_filter = ("revoked_at",)
+    list_select_related = ("user",)
+    search_fields = ("name", "prefix", "user__username")
+    exclude = ("digest",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 def register_accounts(site: admin.AdminSite) -> None:
-    """Replace django.contrib.auth's account admin with `StaffAccountAdmin`."""
+    """Replace django.contrib.auth's account admin with `StaffAccountAdmin`, and DRF's
+    clear-text tokens (no longer used) with the hashed ones."""
+    from rest_framework.authtoken.models import TokenProxy
+
+    from accounts.models import ApiToken
+
     site.unregister(get_user_model())
     site.register(get_user_model(), StaffAccountAdmin)
+    if site.is_registered(TokenProxy):
+        site.unregister(TokenProxy)
+    site.register(ApiToken, ApiTokenAdmin)

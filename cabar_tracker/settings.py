@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_countries",
     "rest_framework",
+    # DRF's clear-text tokens are no longer used (accounts.ApiToken replaced them, and a
+    # migration emptied their table); the app stays only because an early migration of
+    # people depends on it.
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
@@ -81,11 +84,15 @@ INSTALLED_APPS = [
     "simple_history",
     # Locks a username after repeated failed logins from one address (AXES_* below).
     "axes",
+    # Staff accounts' security: API tokens, login guard, session limits, security log.
+    "accounts",
     "people",
     "incidents",
 ]
 
 MIDDLEWARE = [
+    # An id for every request (X-Request-ID), and the request for the security log.
+    "cabar_tracker.request_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cabar_tracker.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -97,6 +104,10 @@ MIDDLEWARE = [
     # Cache-Control: private, no-store on every response to staff and in the private areas.
     "cabar_tracker.middleware.PrivateResponsesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends idle and too-old sessions (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS).
+    "accounts.middleware.SessionLimitsMiddleware",
+    # Every 403 is a line in the security log.
+    "accounts.middleware.SecurityLogMiddleware",
     # Records who made each change in the history tables.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -155,9 +166,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Passwords: at least PASSWORD_MIN_LENGTH characters (never fewer than 12), not like the
+# username or e-mail, not a common password, not all digits.
+PASSWORD_MIN_LENGTH = max(12, env_int("PASSWORD_MIN_LENGTH", 12))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -165,6 +182,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes checks every login (the login page, the admin) against its lockouts before
 # Django's own backend checks the password. API tokens are not logins and are unaffected.
 AUTHENTICATION_BACKENDS = [
+    # Refuses every login from an address that failed too often, any username
+    # (LOGIN_ADDRESS_* below; accounts/login_guard.py).
+    "accounts.login_guard.AddressThrottleBackend",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -176,7 +196,45 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_TIME", 1) or None
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The lockout page for both limits, with Retry-After.
+AXES_LOCKOUT_CALLABLE = "accounts.login_guard.lockout_response"
+# The real client's address behind TRUSTED_PROXY_COUNT proxies (not the proxy's).
+AXES_CLIENT_IP_CALLABLE = "cabar_tracker.request_context.client_address"
+# axes logs nothing of its own that the security log (accounts.security_log) does not say
+# better; its table of attempts is what it counts.
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+
+# How many reverse proxies stand in front of the app and append to X-Forwarded-For (nginx
+# with `proxy_add_x_forwarded_for`: 1; a CDN before it: 2). The client's address is the
+# n-th from the right of that header. 0 (the default) trusts no forwarding header: use it
+# when clients connect to gunicorn directly, or they could choose their address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+
+# Password spraying: after LOGIN_ADDRESS_FAILURE_LIMIT failed logins from one address (any
+# usernames) within LOGIN_ADDRESS_WINDOW_MINUTES, logins from that address are refused until
+# the window ends. Counted in the default cache: set REDIS_URL when several app servers run.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+LOGIN_ADDRESS_WINDOW_MINUTES = env_int("LOGIN_ADDRESS_WINDOW_MINUTES", 15)
+
+# Sessions of staff, who see unpublished and withheld data: logged out after
+# SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after logging in however
+# active (accounts/middleware.py).
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
+if SESSION_IDLE_MINUTES < 1 or SESSION_MAX_HOURS < 1:
+    raise ImproperlyConfigured("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be 1 or more.")
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+
+# API tokens (accounts/tokens.py): every token expires; its owner picks a lifetime up to
+# API_TOKEN_MAX_DAYS. The last-used time is written at most every
+# API_TOKEN_LAST_USED_INTERVAL seconds.
+API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+API_TOKEN_LAST_USED_INTERVAL = env_int("API_TOKEN_LAST_USED_INTERVAL", 60)
+if not 1 <= API_TOKEN_DEFAULT_DAYS <= API_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured("API_TOKEN_DEFAULT_DAYS must be from 1 to API_TOKEN_MAX_DAYS.")
 
 LOGIN_URL = "login"
 
@@ -238,6 +296,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # The security log: one JSON object per line (accounts/security_log.py), at INFO
+        # whatever LOG_LEVEL says. Route it elsewhere by giving it a handler of its own.
+        "security": {"level": "INFO"},
+        # axes' own messages repeat the security log's, with the username and address masked.
+        "axes": {"level": "ERROR"},
+    },
 }
 
 # Countries the project cares about first appear at the top of country choices.
@@ -307,6 +372,9 @@ REST_FRAMEWORK = {
     },
     # Decimals (coordinates) as JSON numbers, not strings.
     "COERCE_DECIMAL_TO_STRING": False,
+    # The throttles' client address: the same rule as the login lockout's
+    # (cabar_tracker/request_context.py). Without it DRF would count a forged header.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -13,8 +13,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The REST API v1, its schema and docs (cabar_tracker/api_urls.py).
     path("api/v1/", include("cabar_tracker.api.urls")),
-    # Staff create and revoke their own API token here.
+    # Staff create, list and revoke their own API tokens here.
     path("account/api-token/", api_token_views.api_token, name="api_token"),
+    path(
+        "account/api-token/<int:pk>/revoke/",
+        api_token_views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     # Login, logout and password change for staff (templates in templates/registration/).
     path("accounts/", include("django.contrib.auth.urls")),
     # The staff side: data entry, review, history (cabar_tracker/staff_urls.py).

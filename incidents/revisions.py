@@ -23,6 +23,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts import security_log
 from cabar_tracker.publishing import (
     PUBLISH_PERMISSION,
     PublicationState,
@@ -275,6 +276,14 @@ def publish_revision(*, revision: Revision, user) -> models.Model | None:
     revision.reviewed_by = user
     revision.reviewed_at = timezone.now()
     revision.save()
+    security_log.record(
+        "proposal.published",
+        user=user,
+        target={"model": model._meta.label_lower, "id": revision.object_id},
+        proposal=revision.pk,
+        action=revision.action,
+        proposed_by=revision.created_by_id,
+    )
     return record
 
 

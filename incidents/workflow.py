@@ -31,6 +31,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts import security_log
 from cabar_tracker.publishing import PUBLISH_PERMISSION, PublicationState, PublishableModel
 from incidents.models import Detention, Incident, Situation, Source, Statement
 from people.models import Person
@@ -264,6 +265,12 @@ def publish(*, record: PublishableModel, user) -> list[PublishableModel]:
             else gettext("Published with %(record)s") % {"record": record}
         )
         _save_state(item, user=user, reason=reason, fields=["publication_state"])
+    security_log.record(
+        "record.published",
+        user=user,
+        target=security_log.target(record),
+        with_records=[security_log.target(item) for item in records[1:]],
+    )
     return records
 
 
@@ -282,6 +289,7 @@ def unpublish(*, record: PublishableModel, user, note: str = "") -> PublishableM
     if note.strip():
         reason = f"{reason}: {note.strip()}"
     _save_state(record, user=user, reason=reason, fields=["publication_state"])
+    security_log.record("record.unpublished", user=user, target=security_log.target(record))
     return record
 
 
@@ -319,6 +327,7 @@ def archive(*, record: PublishableModel, user) -> PublishableModel:
         raise WorkflowError(gettext("This record is already archived."))
     record.archived_at = timezone.now()
     _save_state(record, user=user, reason=gettext("Archived"), fields=["archived_at"])
+    security_log.record("record.archived", user=user, target=security_log.target(record))
     return record
 
 
@@ -334,6 +343,7 @@ def restore(*, record: PublishableModel, user) -> PublishableModel:
     _save_state(
         record, user=user, reason=gettext("Restored from the archive"), fields=["archived_at"]
     )
+    security_log.record("record.restored", user=user, target=security_log.target(record))
     return record
 
 

@@ -175,7 +175,33 @@ class Person(PublishableModel):
             changes.append(gettext("show the name of a person whose identity is withheld"))
         return changes
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        person = super().from_db(db, field_names, values)
+        # What the database holds, to log a change of it (`_stored_withheld`).
+        person._stored_identity_withheld = person.__dict__.get("identity_withheld")
+        return person
+
+    def _stored_withheld(self, adding: bool) -> bool | None:
+        """Whether the stored record withholds the identity (False for a new one), or None
+        when the save does not write the field."""
+        if adding:
+            return False
+        stored = getattr(self, "_stored_identity_withheld", None)
+        if stored is None:  # not loaded from the database (a reverted copy): ask it
+            stored = (
+                type(self)
+                ._base_manager.filter(pk=self.pk)
+                .values_list("identity_withheld", flat=True)
+                .first()
+            )
+        return stored
+
     def save(self, *args, **kwargs):
+        adding = self._state.adding
+        update_fields = kwargs.get("update_fields")
+        writes_withheld = update_fields is None or "identity_withheld" in update_fields
+        before = self._stored_withheld(adding) if writes_withheld else None
         self.name_key = name_key(f"{self.name} {self.name_native}")
         derived = {"name_key"}
         # A withheld identity never keeps a slug made from its name, whatever path set it
@@ -187,6 +213,17 @@ class Person(PublishableModel):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], *derived}
         super().save(*args, **kwargs)
+        if before is not None and bool(before) != self.identity_withheld:
+            # Withholding an identity, or showing it again, is a security event, whatever
+            # door it came through (form, proposal, API, import, merge, revert, admin).
+            from accounts import security_log
+
+            security_log.record(
+                "identity.withheld" if self.identity_withheld else "identity.shown",
+                user=getattr(self, "_history_user", None),
+                target=security_log.target(self),
+            )
+        self._stored_identity_withheld = self.identity_withheld
 
     def clean(self):
         super().clean()

@@ -6,13 +6,17 @@ without them (`staff_api`) and a superuser, the only publisher for now (`admin_a
 authenticates with a token, as scripts do.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
+from accounts.tokens import digest_of
 from tests.factories import StaffUserFactory, UserFactory
 
 API = "/api/v1"
@@ -32,10 +36,26 @@ def fresh_throttle(settings):
     cache.clear()
 
 
+def make_key(user, name: str = "tests") -> str:
+    """A working API key for `user`, stored hashed as the token page stores it. Made
+    directly rather than through `accounts.tokens.create_token`, which refuses non-staff
+    users: the reader persona is a token of a user without staff rights."""
+    key = f"ct_test-{user.username}-{ApiToken.objects.count()}-{'x' * 20}"
+    now = timezone.now()
+    ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=key[:11],
+        digest=digest_of(key),
+        created_at=now,
+        expires_at=now + timedelta(days=30),
+    )
+    return key
+
+
 def token_client(user) -> APIClient:
     client = APIClient()
-    token = Token.objects.create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {make_key(user)}")
     client.user = user
     return client
 

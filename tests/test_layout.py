@@ -1,9 +1,10 @@
 """The tree shows who each file serves, and the imports keep it that way.
 
-Each app (`incidents`, `people`) keeps its domain at its root (models, querysets and their
-visibility rules, partial dates, names, filters, counts, services, admin, commands) and shows
-its three faces as packages: `public/` (the journalists' pages), `staff/` (the ombudsman
-staff's pages) and `api/` (the scripts' REST API). `cabar_tracker/` holds the settings, the
+Each app (`incidents`, `people`; `accounts` too, with a staff face only) keeps its domain at
+its root (models, querysets and their visibility rules, partial dates, names, filters,
+counts, services, admin, commands) and shows its three faces as packages: `public/` (the
+journalists' pages), `staff/` (the ombudsman staff's pages) and `api/` (the scripts' REST
+API). `cabar_tracker/` holds the settings, the
 root URL maps and the machinery both apps share (history, publishing, roles, staff access and
 editing, the API's base classes).
 
@@ -27,7 +28,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("incidents", "people")
+APPS = ("incidents", "people", "accounts")
+# The apps of records, which the three users all see; `accounts` (staff accounts' security)
+# has a staff face only.
+RECORD_APPS = ("incidents", "people")
 FACES = ("public", "staff", "api")
 PACKAGES = (*APPS, "cabar_tracker")
 URL_MAPS = {"cabar_tracker.urls", "cabar_tracker.api.urls", "cabar_tracker.staff.urls"}
@@ -111,12 +115,13 @@ def test_the_project_keeps_every_import_rule():
 
 def test_each_app_shows_its_three_faces_as_packages():
     modules = project_modules()
-    for app in APPS:
+    for app in RECORD_APPS:
         for face in FACES:
             assert f"{app}.{face}" in modules, f"{app}/{face}/ is missing"
     # The views of each face live in it, not at the app's root.
     for app in APPS:
         assert f"{app}.views" not in modules
+    for app in RECORD_APPS:
         assert f"{app}.public.views" in modules
 
 

@@ -5,12 +5,17 @@ so a client that sends its key as `Bearer <key>` (the default of generated OpenA
 and of most HTTP libraries) is silently served as anonymous: it reads published records
 only and cannot tell why its drafts are missing. Here `Bearer` is taken as well, and any
 other scheme is refused with 401 and the form to use.
+
+The keys are `accounts.ApiToken`s, kept hashed, each with an expiry (accounts/tokens.py): an
+unknown, revoked or expired key is a 401 in JSON, like every API error.
 """
 
 from __future__ import annotations
 
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
+
+from accounts.tokens import TokenRefused, authenticate_key
 
 ACCEPTED_SCHEMES = (b"token", b"bearer")
 
@@ -39,3 +44,9 @@ class TokenOrBearerAuthentication(TokenAuthentication):
                 "Invalid token header. The key has characters a key never has."
             ) from None
         return self.authenticate_credentials(key)
+
+    def authenticate_credentials(self, key):
+        try:
+            return authenticate_key(key)
+        except TokenRefused as refused:
+            raise exceptions.AuthenticationFailed(str(refused)) from None

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from simple_history.utils import get_m2m_reverse_field_name
 
+from accounts import security_log
 from cabar_tracker.history import StaleVersionError, save_if_current
 from cabar_tracker.staff.access import staff_required
 from incidents.partial_dates import PartialDate
@@ -303,6 +304,12 @@ def revert_to_version(*, historical, user, expected_version: int) -> models.Mode
             "date": formats.date_format(timezone.localtime(historical.history_date), "j E Y H:i")
         }
         save_if_current(restored, expected_version=expected_version)
+        security_log.record(
+            "record.reverted",
+            user=user,
+            target=security_log.target(restored),
+            to_history_id=historical.history_id,
+        )
     return restored
 
 
@@ -426,6 +433,14 @@ def undo_field_change(*, undo: FieldUndo, user, expected_version: int) -> models
             ),
         }
         save_if_current(current, expected_version=expected_version)
+        security_log.record(
+            "field.undone",
+            user=user,
+            target=security_log.target(current),
+            history_id=undo.historical.history_id,
+            field=[model_field.name for model_field in undo.plain]
+            or ([undo.link.name] if undo.link is not None else []),
+        )
     return current
 
 

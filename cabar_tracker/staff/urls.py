@@ -3,6 +3,7 @@
 
 from django.urls import path
 
+from accounts.staff import views as accounts_staff
 from cabar_tracker.staff import history_views, proposals
 from incidents import models as incident_models
 from incidents.staff import desk, entry_views, followups, import_views
@@ -128,6 +129,8 @@ urlpatterns = [
         name="source_restore",
     ),
     path("archived/", incident_staff.archived_list, name="archived"),
+    # The security log, for the admin role (accounts/security_log.py).
+    path("security-log/", accounts_staff.security_log, name="security_log"),
     path("review/", incident_staff.review_queue_page, name="review_queue"),
     # Everything of one case waiting for review, published in one step.
     path(

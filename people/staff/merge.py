@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 
+from accounts import security_log
 from cabar_tracker.history import StaleVersionError
 from incidents.models import Allegation, Detention, Incident, Statement
 from incidents.permalinks import record_merge
@@ -167,6 +168,12 @@ def merge_persons(
         merge, user=user, reason=reason, update_fields=["archived_at", "staff_notes", "updated_at"]
     )
     record_merge(keep=keep, merge=merge, was_public=merge_was_public)
+    security_log.record(
+        "person.merged",
+        user=user,
+        target=security_log.target(keep),
+        merged=security_log.target(merge),
+    )
     return keep
 
 

@@ -364,15 +364,16 @@ def test_every_api_view_declares_its_permission_classes():
 
 
 def test_a_bearer_token_reads_as_its_user(db):
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
+    from accounts.tokens import create_token
     from tests.factories import IncidentFactory, StaffUserFactory
 
     draft = IncidentFactory(publication_state="draft")
     staff = StaffUserFactory(username="bearer-user")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=staff).key}")
+    _token, key = create_token(user=staff, name="bearer script")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     response = client.get(f"/api/v1/incidents/{draft.pk}/")
     assert response.status_code == 200
 

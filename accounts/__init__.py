@@ -1,0 +1,1 @@
+"""Staff accounts: API tokens, login guard, session limits and the security log."""

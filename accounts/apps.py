@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    """Staff accounts' security: API tokens, the login guard, session limits, the security
+    log. (A second factor will live here too.)"""
+
+    name = "accounts"
+    verbose_name = _("Accounts and security")
+
+    def ready(self):
+        # Connect the receivers: logins, failures and lockouts to the security log, and the
+        # start of a session's clock at login.
+        from accounts import login_guard, middleware  # noqa: F401
