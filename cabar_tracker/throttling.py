@@ -1,9 +1,10 @@
 """Rate limits per client, counted in the default cache, for the pages, exports and the API.
 
-One counter per client and window (a fixed window of the rate's period), incremented
-atomically (`cache.incr`): with REDIS_URL every worker on every machine counts in the same
-Redis key, so a limit of 120/minute lets 120 requests through however many processes serve
-them. Without REDIS_URL the cache is each process's memory and so is the count (README).
+One counter per client and window (the rate's period from the client's first request),
+incremented atomically (`cache.incr`): with REDIS_URL every worker on every machine counts in
+the same Redis key, so a limit of 120/minute lets 120 requests through however many
+processes serve them. Without REDIS_URL the cache is each process's memory and so is the
+count (README).
 """
 
 from __future__ import annotations
@@ -39,24 +40,27 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def hit(key: str, rate: str) -> int | None:
     """Count one request under `key`: None while within `rate`, else the seconds until the
-    window ends (for Retry-After)."""
+    window ends (for Retry-After). A window opens at a client's first request and lasts the
+    rate's period."""
     limit, period = parse_rate(rate)
     now = time.time()
-    window = int(now // period)
     # Hashed: an IPv6 address or a user id alike make a short key any cache accepts.
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    cache_key = f"throttle:{digest}:{period}:{window}"
-    # add() creates the counter only if it is missing; incr() is atomic in Redis and in the
-    # local memory cache.
-    cache.add(cache_key, 0, timeout=period + 1)
+    counter, opened = f"throttle:{digest}:{period}", f"throttle:{digest}:{period}:opened"
+    # add() creates a key only if it is missing; incr() is atomic in Redis and in the local
+    # memory cache, so concurrent requests are each counted once.
+    if cache.add(counter, 0, timeout=period):
+        cache.set(opened, now, timeout=period)
     try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(cache_key, 1, timeout=period + 1)
+        count = cache.incr(counter)
+    except ValueError:  # the window closed between add() and incr()
+        cache.add(counter, 1, timeout=period)
+        cache.set(opened, now, timeout=period)
         count = 1
     if count <= limit:
         return None
-    return max(1, math.ceil((window + 1) * period - now))
+    started = cache.get(opened, now)
+    return max(1, math.ceil(started + period - now))
 
 
 def client_address(request: HttpRequest) -> str:
