@@ -169,3 +169,9 @@ def test_without_redis_each_worker_counts_alone(redis_url):
             "pages": [True] * 3,
         }
     )
+
+
+def test_the_about_page_states_the_limits(client, settings):
+    settings.THROTTLE_EXPORTS, settings.THROTTLE_PAGES = "20/hour", "300/minute"
+    page = client.get(reverse("incidents:about")).content.decode()
+    assert "may download 20 exports or feeds per hour and open 300 pages per minute" in page
