@@ -961,7 +961,15 @@ class _Importer:
             if field.many_to_one and getattr(field.get_cached_value(record, None), "pk", 0) is None
         ]
         try:
-            record.full_clean(exclude=unsaved_links or None)
+            # The import after the check leaves the constraints (unique slugs, one detention
+            # per person and incident…) to the database, whose refusal `_save` reports: the
+            # check has given each its message already, and the queries they cost would
+            # lengthen the one transaction that holds SQLite's write lock.
+            record.full_clean(
+                exclude=unsaved_links or None,
+                validate_unique=not self.write,
+                validate_constraints=not self.write,
+            )
         except ValidationError as error:
             for field_name, messages in error.message_dict.items():
                 column = None if field_name == NON_FIELD_ERRORS else columns.get(field_name, other)
