@@ -4,10 +4,12 @@
 Works on a fresh machine with Python 3.11 and git (make is optional):
 
     python3 dev.py run          migrate, load the demo cases, serve http://127.0.0.1:8000/
-                                with DEBUG=1 (unless DEBUG is set)
+                                with DEBUG=1 (unless DEBUG is set), with the background
+                                worker (CSV imports) beside it
     python3 dev.py test [ARGS]  install dev requirements, run pytest with ARGS, exit with its code
     python3 dev.py lint         ruff check, ruff format --check, makemigrations --check
-    python3 dev.py serve        like run, but collectstatic + gunicorn with DEBUG off;
+    python3 dev.py serve        like run, but collectstatic + gunicorn (with
+                                cabar_tracker/gunicorn.conf.py) and DEBUG off;
                                 needs SECRET_KEY in the environment
     python3 dev.py bench [ARGS] the scale benchmark (bench/run.py; --help for its options):
                                 app vs raw SQL vs Datasette on synthetic data, default
@@ -32,6 +34,10 @@ VENV = ROOT / ".venv"
 VENV_BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 VENV_PYTHON = VENV_BIN / ("python.exe" if os.name == "nt" else "python")
 ADDRESS = "127.0.0.1:8000"
+GUNICORN_CONFIG = "cabar_tracker/gunicorn.conf.py"
+# Seconds a stopping worker gets to finish the job it runs (an import left unfinished
+# imports nothing: its transaction is rolled back).
+WORKER_STOP_TIMEOUT = 10
 
 
 def step(message: str) -> None:
@@ -96,6 +102,39 @@ def prepare_database(env: dict[str, str]) -> None:
     manage("load_demo", env=env)
 
 
+def serve_with_worker(server: list[str | Path], env: dict[str, str]) -> None:
+    """Run the background worker (`manage.py db_worker`: CSV imports) and the web server
+    together; when the server stops (Ctrl-C), stop the worker too."""
+    step("Starting the background worker (manage.py db_worker)")
+    worker = subprocess.Popen(
+        [str(VENV_PYTHON), "manage.py", "db_worker", "--no-reload", "--interval", "1"],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        printable = " ".join(str(a) for a in server)
+        print(f"    $ {printable}", flush=True)
+        code = subprocess.run([str(a) for a in server], cwd=ROOT, env=env).returncode
+    except KeyboardInterrupt:
+        code = 130
+    finally:
+        stop_process(worker)
+    if code not in (0, 130, -2):
+        sys.exit(code)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    step("Stopping the background worker")
+    process.terminate()
+    try:
+        process.wait(timeout=WORKER_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def ensure_chromium() -> None:
     """Install Chromium for the browser tests when we can (root with apt-get), else say so."""
     if Path("/usr/bin/chromium").exists():
@@ -117,7 +156,7 @@ def cmd_run(args: list[str]) -> None:
     env.setdefault("DEBUG", "1")
     prepare_database(env)
     step(f"Serving http://{ADDRESS}/ (Ctrl-C to stop)")
-    manage("runserver", ADDRESS, env=env)
+    serve_with_worker([VENV_PYTHON, "manage.py", "runserver", ADDRESS], env)
 
 
 def cmd_serve(args: list[str]) -> None:
@@ -137,7 +176,10 @@ def cmd_serve(args: list[str]) -> None:
     step("Collecting static files")
     manage("collectstatic", "--noinput", "-v", "0", env=env)
     step(f"Serving http://{ADDRESS}/ under gunicorn (Ctrl-C to stop)")
-    sh(VENV_PYTHON, "-m", "gunicorn", "cabar_tracker.wsgi", "-b", ADDRESS, "--workers=2", env=env)
+    serve_with_worker(
+        [VENV_PYTHON, "-m", "gunicorn", "-c", GUNICORN_CONFIG, "cabar_tracker.wsgi", "-b", ADDRESS],
+        env,
+    )
 
 
 def cmd_test(args: list[str]) -> None:

@@ -48,6 +48,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_rate(name: str, default: str) -> str:
+    """A rate such as 120/minute: a number, a slash and second, minute, hour or day."""
+    raw = os.environ.get(name, default).strip()
+    count, _slash, period = raw.partition("/")
+    if not count.isdigit() or period not in {"second", "minute", "hour", "day"}:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate such as 120/minute.")
+    return raw
+
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -86,6 +95,9 @@ INSTALLED_APPS = [
     "axes",
     # Staff accounts' security: API tokens, login guard, session limits, security log.
     "accounts",
+    # Background jobs (TASKS below): Django 6's task interface, and its database backend.
+    "django_tasks",
+    "django_tasks_db",
     "people",
     "incidents",
 ]
@@ -115,6 +127,13 @@ MIDDLEWARE = [
     # Turns a login refused by django-axes into the lockout page; must come last.
     "axes.middleware.AxesMiddleware",
 ]
+# Rate limits of the pages and exports for everyone but staff (THROTTLE_* below). After the
+# authentication middleware, which tells staff apart; before the views, so a refused request
+# costs no query.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "cabar_tracker.throttling.PageThrottleMiddleware",
+)
 
 ROOT_URLCONF = "cabar_tracker.urls"
 
@@ -367,8 +386,8 @@ REST_FRAMEWORK = {
         "cabar_tracker.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": os.environ.get("API_THROTTLE_ANON", "120/minute"),
-        "user": os.environ.get("API_THROTTLE_USER", "1200/minute"),
+        "anon": env_rate("API_THROTTLE_ANON", "120/minute"),
+        "user": env_rate("API_THROTTLE_USER", "1200/minute"),
     },
     # Decimals (coordinates) as JSON numbers, not strings.
     "COERCE_DECIMAL_TO_STRING": False,
@@ -432,6 +451,22 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Background jobs (CSV imports, incidents/import_jobs.py) through django-tasks, the backport
+# of Django 6's django.tasks, with django-tasks-db's backend: jobs are rows in the database,
+# run by `manage.py db_worker` (dev.py run and serve start one). It needs nothing but the
+# database, SQLite or PostgreSQL, and any number of workers on any number of machines share
+# one queue. Tests use the immediate backend (tests/conftest.py) and one real worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+# Rate limits per client address for the pages (everything but the API, which has its own,
+# static files and the staff side) and, on top, for the exports and feeds, which stream many
+# rows. Staff are not limited. Past a limit the answer is 429 with Retry-After and a page
+# saying when to try again. Counted in the default cache: shared by every worker and every
+# machine with REDIS_URL, per process without it (cabar_tracker/throttling.py).
+THROTTLE_PAGES = env_rate("THROTTLE_PAGES", "300/minute")
+THROTTLE_EXPORTS = env_rate("THROTTLE_EXPORTS", "20/hour")
+
 # Shared state (throttle counters, cached pages) must not live in one process's memory when
 # several app servers run: set REDIS_URL to share it. Without it, each process keeps its own.
 if os.environ.get("REDIS_URL"):
@@ -439,5 +474,7 @@ if os.environ.get("REDIS_URL"):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
+            # Several sites (or a test run) may share one Redis server.
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "cabar"),
         }
     }

@@ -32,10 +32,18 @@ How a row finds its records:
 - allegations: the kinds listed are added when missing, never removed (an allegation may
   carry who alleged it and in which statement, which the file does not hold).
 
-Every row is checked before anything is kept: the import runs in one transaction, calls
-`full_clean()` on each record, and rolls everything back if any row has an error, so a file
-imports completely or not at all. Records it creates are drafts, and their history names the
-importing user.
+Every row is checked before anything is written, in two passes over the file:
+
+1. the check writes nothing and takes no write lock (so on SQLite other users keep writing
+   while a long file is checked): it calls `full_clean()` on each record it would write, and
+   remembers the records earlier rows would create, so later rows find them as the import
+   will; a dry run stops here;
+2. if no row has an error, the import runs again in one transaction, which is the authority:
+   any error there (a colleague's change since the check) rolls everything back.
+
+So a file imports completely or not at all. Records it creates are drafts, and their history
+names the importing user. Both passes report their progress to an optional callback (the
+import job's progress page, `incidents.import_jobs`).
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ import csv
 import datetime
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
@@ -71,6 +79,7 @@ from incidents.models import (
     Outcome,
     Situation,
     Source,
+    normalized_url,
 )
 from incidents.partial_dates import DatePrecision
 from people.models import Person, Sex, new_withheld_slug
@@ -245,7 +254,7 @@ class ImportReport:
 
     def keep(self, record: models.Model, label: str, action: str) -> None:
         """Note a record written, once (its first action), for the report's links."""
-        key = (type(record), record.pk)
+        key = (type(record), _key(record))
         if key not in self._kept:
             self._kept.add(key)
             self.records.append(ImportedRecord(type(record), record.pk, label, action))
@@ -265,18 +274,52 @@ class ImportReport:
         ]
 
 
+def _key(record: models.Model):
+    """A key for a record, saved or not (the check saves nothing)."""
+    return record.pk if record.pk is not None else ("unsaved", id(record))
+
+
 class _RowFailed(Exception):
     """A row has an error: undo what the row wrote so far (its savepoint) and go on."""
 
 
-def import_detentions(*, lines: Iterable[str], user=None, dry_run: bool = False) -> ImportReport:
+# Called as progress(stage, rows_done, rows_total): stage is "checking" or "writing".
+ProgressCallback = Callable[[str, int, int], None]
+# How often the passes report progress, in rows.
+PROGRESS_EVERY = 100
+
+
+def import_detentions(
+    *,
+    lines: Iterable[str],
+    user=None,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
     """Import the detentions of a CSV file (text lines, e.g. an open file or a StringIO).
 
     All or nothing: when any row has an error, or on a dry run, nothing is kept, and the
     report lists every error found with its row and column. `user` is recorded in the
-    history of what is written.
+    history of what is written. The file is checked first without writing anything; only a
+    file without errors is written, in one transaction (see the module's docstring).
     """
     report = ImportReport(dry_run=dry_run)
+    parsed = _read_rows(lines, report)
+    if parsed is None:
+        return report
+    header, rows = parsed
+    report = _run_pass(header, rows, user, dry_run=dry_run, write=False, progress=progress)
+    if not report.ok or dry_run:
+        return report
+    with transaction.atomic():
+        report = _run_pass(header, rows, user, dry_run=False, write=True, progress=progress)
+        if not report.ok:
+            transaction.set_rollback(True)
+    return report
+
+
+def _read_rows(lines: Iterable[str], report: ImportReport):
+    """The header and the numbered rows of the file, or None (with errors in the report)."""
     reader = csv.DictReader(lines)
     try:
         # Spreadsheets sometimes pad the names of the columns with spaces.
@@ -284,34 +327,50 @@ def import_detentions(*, lines: Iterable[str], user=None, dry_run: bool = False)
         reader.fieldnames = header
     except csv.Error as error:
         report.add_error(1, None, _("The file is not readable CSV: %(error)s") % {"error": error})
-        return report
+        return None
     if not _check_header(header, report):
-        return report
+        return None
     try:
         rows = [(index + 2, row) for index, row in enumerate(reader)]
     except csv.Error as error:
         report.add_error(
             reader.line_num, None, _("The file is not readable CSV: %(error)s") % {"error": error}
         )
-        return report
+        return None
+    return header, rows
 
-    importer = _Importer(header, report, user)
-    with transaction.atomic():
-        for number, row in rows:
-            cells = {name: (value or "").strip() for name, value in row.items() if name}
-            if None in row:
-                report.add_error(number, None, _("The row has more cells than the header."))
-                continue
-            if not any(cells.values()):
-                continue  # Spreadsheets leave blank lines at the end; they are not rows.
-            report.rows += 1
-            try:
-                with transaction.atomic():
-                    importer.import_row(number, cells)
-            except _RowFailed:
-                pass
-        if report.errors or dry_run:
-            transaction.set_rollback(True)
+
+def _run_pass(
+    header: list[str],
+    rows: list[tuple[int, dict]],
+    user,
+    *,
+    dry_run: bool,
+    write: bool,
+    progress: ProgressCallback | None,
+) -> ImportReport:
+    """One pass over the rows: a check that writes nothing, or the import itself (inside
+    the caller's transaction, each row in a savepoint so that every error is reported)."""
+    report = ImportReport(dry_run=dry_run)
+    importer = _Importer(header, report, user, write=write)
+    stage = "writing" if write else "checking"
+    for done, (number, row) in enumerate(rows):
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(stage, done, len(rows))
+        cells = {name: (value or "").strip() for name, value in row.items() if name}
+        if None in row:
+            report.add_error(number, None, _("The row has more cells than the header."))
+            continue
+        if not any(cells.values()):
+            continue  # Spreadsheets leave blank lines at the end; they are not rows.
+        report.rows += 1
+        try:
+            with transaction.atomic() if write else nullcontext():
+                importer.import_row(number, cells)
+        except _RowFailed:
+            pass
+    if progress is not None:
+        progress(stage, len(rows), len(rows))
     if not report.rows and not report.errors:
         report.add_error(2, None, _("The file has no rows to import."))
     return report
@@ -363,20 +422,48 @@ def _check_header(header: list[str], report: ImportReport) -> bool:
 class _Importer:
     """Imports one row at a time into the open transaction, recording errors in the report."""
 
-    def __init__(self, header: list[str], report: ImportReport, user):
+    def __init__(self, header: list[str], report: ImportReport, user, *, write: bool = True):
         self.columns = set(header)
         self.report = report
         self.user = user if user is not None and user.is_authenticated else None
+        # False: the check, which validates every record but saves none.
+        self.write = write
         self.places: dict[str, Location] = {}
         self.situations: dict[str, Situation | None] = {}
-        self.detentions_seen: dict[tuple[int, int], int] = {}
+        self.detentions_seen: dict[tuple, int] = {}
         # Records this import created: they cite the sources of every row about them.
-        self.new_incidents: set[int] = set()
-        self.new_persons: set[int] = set()
+        self.new_incidents: set = set()
+        self.new_persons: set = set()
+        # What the check would have created (unsaved), so that later rows find these records
+        # as the import finds them in the database; and the persons it would have withheld.
+        self.unsaved_incidents: dict[str, Incident] = {}
+        self.unsaved_incidents_by_key: dict[tuple, Incident] = {}
+        self.unsaved_persons: dict[str, Person] = {}
+        self.unsaved_persons_by_name: dict[tuple[str, str], list[Person]] = {}
+        self.unsaved_sources: dict[str, Source] = {}
+        self.withheld: dict[int, bool] = {}
+        # What the current row added to those, forgotten if the row fails (as the import's
+        # savepoint forgets what a failed row wrote).
+        self.row_remembered: list[tuple[dict, object]] = []
 
     # --- one row ---------------------------------------------------------------------------
 
     def import_row(self, number: int, cells: dict[str, str]) -> None:
+        self.row_remembered = []
+        try:
+            self._import_row(number, cells)
+        except _RowFailed:
+            for mapping, key in self.row_remembered:
+                mapping.pop(key, None)
+            raise
+
+    def _remember(self, mapping: dict, key, value) -> None:
+        """In the check, note a record the import would have written, for later rows."""
+        if not self.write:
+            mapping[key] = value
+            self.row_remembered.append((mapping, key))
+
+    def _import_row(self, number: int, cells: dict[str, str]) -> None:
         self.number, self.cells, self.row_failed = number, cells, False
         for column, value in cells.items():
             # A NUL byte is refused by PostgreSQL (a 500) and stored raw by SQLite; other
@@ -398,7 +485,7 @@ class _Importer:
         person = self._person()
         if self.row_failed or incident is None or person is None:
             raise _RowFailed
-        first_row = self.detentions_seen.get((incident.pk, person.pk))
+        first_row = self.detentions_seen.get((_key(incident), _key(person)))
         if first_row is not None:
             self._fail(
                 None,
@@ -408,16 +495,16 @@ class _Importer:
         sources = [self._source(url, source_title) for url in source_urls]
         new_sources = self._cite(detention, sources)
         # A new case cites its sources on every record (publishing asks each for one).
-        if incident.pk in self.new_incidents:
+        if _key(incident) in self.new_incidents:
             self._cite(incident, sources)
-        if person.pk in self.new_persons:
+        if _key(person) in self.new_persons:
             self._cite(person, sources)
         added_allegations = self._add_allegations(detention, allegation_kinds)
         if self.row_failed:
             raise _RowFailed
         # Only rows that succeed count: a failed row's records are rolled back, and their
         # ids may be handed out again.
-        self.detentions_seen[(incident.pk, person.pk)] = number
+        self.detentions_seen[(_key(incident), _key(person))] = number
         label = f"{person.name} · {incident.title}"
         if status == "created":
             self.report.count(Detention, created=True)
@@ -574,7 +661,9 @@ class _Importer:
         place = self._place("place_slug")
         situation = self._situation()
         if slug:
-            incident = Incident.objects.filter(slug=slug).first()
+            incident = Incident.objects.filter(slug=slug).first() or self.unsaved_incidents.get(
+                slug
+            )
             if incident is not None:
                 if incident.archived_at is not None:
                     self._error(
@@ -608,7 +697,7 @@ class _Importer:
                 Incident.objects.not_archived()
                 .filter(title=title, location=place, start_date=start_date)
                 .first()
-            )
+            ) or self.unsaved_incidents_by_key.get((title, place.pk, start_date))
             if existing is not None:
                 return existing
         incident = Incident(
@@ -624,9 +713,11 @@ class _Importer:
             publication_state=PublicationState.DRAFT,
         )
         self._save(incident, INCIDENT_FIELD_COLUMNS, "incident_slug")
+        self._remember(self.unsaved_incidents, incident.slug, incident)
+        self._remember(self.unsaved_incidents_by_key, (title, place.pk, start_date), incident)
         self.report.count(Incident, created=True)
         self.report.keep(incident, incident.title, "created")
-        self.new_incidents.add(incident.pk)
+        self.new_incidents.add(_key(incident))
         return incident
 
     def _person(self) -> Person | None:
@@ -644,7 +735,7 @@ class _Importer:
             self._error("person_identity_withheld", _("Write true or false."))
         person = None
         if slug:
-            person = Person.objects.filter(slug=slug).first()
+            person = Person.objects.filter(slug=slug).first() or self.unsaved_persons.get(slug)
             if person is not None and name and not self._is_named(person, name):
                 self._error(
                     "person_name",
@@ -678,10 +769,13 @@ class _Importer:
         if self.row_failed:
             return None
         if person is not None:
+            if person.pk in self.withheld:
+                person.identity_withheld = True  # by an earlier row, in the check
             if withheld in TRUE_WORDS and not person.identity_withheld:
                 # Making a record more private is always safe; the reverse needs a review.
                 person.identity_withheld = True
                 action = self._write(person, PERSON_FIELD_COLUMNS, "person_name")
+                self._remember(self.withheld, person.pk, True)
                 self.report.count(Person, created=False)
                 self.report.keep(person, person.name, action)
             return person
@@ -689,15 +783,22 @@ class _Importer:
 
     def _is_named(self, person: Person, name: str) -> bool:
         """Whether `name` (any spelling, any script) is one of this person's names."""
+        if person.pk is None:  # created by an earlier row, in the check
+            return name_key(name) in {name_key(person.name), name_key(person.name_native)}
         return Person.objects.filter(pk=person.pk).matching_name(name).exists()
 
     def _person_by_name(self, name: str, native: str, citizenship: str) -> Person | None:
         """The one person with exactly this name (normalized) and citizenship, if any."""
         keys = {name_key(name)} | ({name_key(native)} if native else set())
         candidates = Person.objects.not_archived().filter(citizenship=citizenship)
+        unsaved = {
+            id(person): person
+            for key in keys
+            for person in self.unsaved_persons_by_name.get((key, citizenship), [])
+        }
         matches = [
             person
-            for person in candidates.matching_name(name)
+            for person in [*candidates.matching_name(name), *unsaved.values()]
             if keys & {name_key(person.name), name_key(person.name_native)} - {""}
         ]
         if len(matches) > 1:
@@ -735,9 +836,13 @@ class _Importer:
             publication_state=PublicationState.DRAFT,
         )
         self._save(person, PERSON_FIELD_COLUMNS, "person_name")
+        self._remember(self.unsaved_persons, person.slug, person)
+        for key in {name_key(name), name_key(native)} - {""}:
+            same_name = [*self.unsaved_persons_by_name.get((key, citizenship), []), person]
+            self._remember(self.unsaved_persons_by_name, (key, citizenship), same_name)
         self.report.count(Person, created=True)
         self.report.keep(person, person.name, "created")
-        self.new_persons.add(person.pk)
+        self.new_persons.add(_key(person))
         return person
 
     def _save_detention(
@@ -745,11 +850,13 @@ class _Importer:
     ) -> tuple[Detention, str]:
         """The detention of this person in this incident, created or updated from the row,
         and which of "created", "updated" or "unchanged" happened."""
-        detention = (
-            Detention.objects.filter(incident=incident, person=person)
-            .prefetch_related("sources", "allegations")
-            .first()
-        )
+        detention = None
+        if incident.pk is not None and person.pk is not None:
+            detention = (
+                Detention.objects.filter(incident=incident, person=person)
+                .prefetch_related("sources", "allegations")
+                .first()
+            )
         if detention is None:
             detention = Detention(
                 incident=incident, person=person, publication_state=PublicationState.DRAFT
@@ -780,10 +887,15 @@ class _Importer:
             recorded = Source.objects.not_archived().with_url(url)
             source = recorded[0] if recorded else None
         if source is None:
+            source = self.unsaved_sources.get(normalized_url(url))
+            if source is not None:
+                return source
+        if source is None:
             source = Source(
                 url=url, title=title or url[:400], publication_state=PublicationState.DRAFT
             )
             self._save(source, SOURCE_FIELD_COLUMNS, "source_urls")
+            self._remember(self.unsaved_sources, normalized_url(url), source)
             self.report.count(Source, created=True)
             self.report.keep(source, source.title, "created")
         return source
@@ -791,22 +903,25 @@ class _Importer:
     def _cite(self, record: models.Model, sources: list[Source]) -> list[Source]:
         """Link the sources the record does not cite yet (proposed, for a published record
         an editor imports); the ones that were new to it."""
-        linked = {source.pk for source in record.sources.all()}
-        new = [source for source in sources if source.pk not in linked]
+        linked = {source.pk for source in record.sources.all()} if record.pk else set()
+        new = [source for source in sources if source.pk is None or source.pk not in linked]
         if not new:
             return []
         if self._needs_review(record):
-            ids = [source.pk for source in new]
-            revisions.propose_links_added(record, user=self.user, name="sources", ids=ids)
+            if self.write:
+                ids = [source.pk for source in new]
+                revisions.propose_links_added(record, user=self.user, name="sources", ids=ids)
             self.report.proposed += 1
-        else:
+        elif self.write:
             record._history_user = self.user
             record.sources.add(*new)
         return new
 
     def _add_allegations(self, detention: Detention, kinds: list[str]) -> int:
         """Add the allegations of these kinds the detention lacks; how many were added."""
-        present = {allegation.kind for allegation in detention.allegations.all()}
+        present = set()
+        if detention.pk is not None:
+            present = {allegation.kind for allegation in detention.allegations.all()}
         missing = [kind for kind in kinds if kind not in present]
         for kind in missing:
             allegation = Allegation(detention=detention, kind=kind)
@@ -827,13 +942,17 @@ class _Importer:
             self._save(record, columns, other)
             return "updated"
         self._validate(record, columns, other)
-        revisions.propose(record, user=self.user)
+        if self.write:
+            revisions.propose(record, user=self.user)
         self.report.proposed += 1
         return "proposed"
 
     def _save(self, record: models.Model, columns: dict[str, str], other: str | None) -> None:
-        """full_clean() and save, or record each error at its column and fail the row."""
+        """full_clean() and save (the check only validates), or record each error at its
+        column and fail the row."""
         self._validate(record, columns, other)
+        if not self.write:
+            return
         if self.user is not None:
             record._history_user = self.user  # simple_history reads it; see cabar_tracker.history
         try:
@@ -844,8 +963,23 @@ class _Importer:
 
     def _validate(self, record: models.Model, columns: dict[str, str], other: str | None) -> None:
         """full_clean(), or record each error at its column and fail the row."""
+        # In the check, a record may point to one an earlier row would create: that link is
+        # not checked until the import (the record it points to is checked itself).
+        unsaved_links = [
+            field.name
+            for field in record._meta.concrete_fields
+            if field.many_to_one and getattr(field.get_cached_value(record, None), "pk", 0) is None
+        ]
         try:
-            record.full_clean()
+            # The import after the check leaves the constraints (unique slugs, one detention
+            # per person and incident…) to the database, whose refusal `_save` reports: the
+            # check has given each its message already, and the queries they cost would
+            # lengthen the one transaction that holds SQLite's write lock.
+            record.full_clean(
+                exclude=unsaved_links or None,
+                validate_unique=not self.write,
+                validate_constraints=not self.write,
+            )
         except ValidationError as error:
             for field_name, messages in error.message_dict.items():
                 column = None if field_name == NON_FIELD_ERRORS else columns.get(field_name, other)
@@ -858,6 +992,8 @@ class _Importer:
         taken = set(
             model._default_manager.filter(slug__startswith=base).values_list("slug", flat=True)
         )
+        # And the slugs of what the check would have created.
+        taken |= {*self.unsaved_incidents, *self.unsaved_persons}
         slug, number = base, 2
         while slug in taken:
             slug, number = f"{base}-{number}", number + 1

@@ -31,6 +31,7 @@ from cabar_tracker.publishing import (
     PublishableQuerySet,
     ReviewedModel,
     can_see_unpublished,
+    may_publish,
 )
 from incidents.partial_dates import (
     DateMatch,
@@ -1418,3 +1419,75 @@ class SlugRedirect(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type.model}/{self.old_slug} → {self.object_id}"
+
+
+class ImportJobState(models.TextChoices):
+    QUEUED = "queued", _("Waiting for the worker")
+    CHECKING = "checking", _("Checking the rows")
+    WRITING = "writing", _("Writing the records")
+    SUCCEEDED = "succeeded", _("Done")
+    FAILED = "failed", _("Failed: nothing was imported")
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The jobs a user may follow: their own; every job for a reviewer (who publishes
+        what imports propose)."""
+        if not user.is_authenticated or not user.is_staff:
+            return self.none()
+        if may_publish(user):
+            return self
+        return self.filter(uploaded_by=user)
+
+
+class ImportJob(models.Model):
+    """A CSV file of detentions sent for import, checked and imported by a background job
+    (incidents.import_jobs), with its progress and, when done, its report. Staff-only: the
+    file may name withheld persons."""
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="import_jobs",
+        help_text=_("Empty for an import run from the command line without --user."),
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    # The file as sent (UTF-8 text, at most import_views.MAX_FILE_SIZE): kept in the
+    # database so that a worker on another machine reads it, and as the record of what
+    # was imported.
+    content = models.TextField(_("content"))
+    dry_run = models.BooleanField(_("check only"), default=False)
+    # The language the report's messages are written in: the uploader's.
+    language = models.CharField(max_length=16, default="en")
+    state = models.CharField(
+        _("state"), max_length=16, choices=ImportJobState.choices, default=ImportJobState.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_checked = models.PositiveIntegerField(_("rows checked"), default=0)
+    # incidents.import_jobs.report_data(): rows, counts, errors, the records written.
+    report = models.JSONField(_("report"), default=dict, encoder=DjangoJSONEncoder)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The import page's list of recent jobs, the uploader's own, newest first.
+            models.Index(fields=["uploaded_by", "-created_at"], name="importjob_uploader_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_state_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (ImportJobState.SUCCEEDED, ImportJobState.FAILED)
+
+    def progress_url(self) -> str:
+        return reverse("staff:import_job", args=[self.pk])

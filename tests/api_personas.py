@@ -31,6 +31,7 @@ def fresh_throttle(settings):
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"},
     }
+    settings.THROTTLE_PAGES = settings.THROTTLE_EXPORTS = "100000/minute"
     cache.clear()
     yield
     cache.clear()

@@ -34,3 +34,10 @@ def english_by_default():
     translation.activate("en")
     yield
     translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
+def immediate_jobs(settings):
+    # Background jobs run when queued, inside the test (tests/incidents/test_import_jobs.py
+    # runs the real database worker too).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -69,8 +69,15 @@ PARENTS = {"incidentevent": "incident", "allegation": "detention"}
 NEW_ROW = {"incidentevent": {"kind": "media_report"}, "allegation": {"kind": "torture"}}
 
 # Staff paths that name no public record: follow-ups are staff-only; proposals are the
-# review itself (reviewer only, tested in tests/incidents/test_revisions.py).
-NOT_RECORD_PATHS = {"followup_add", "followup_done", "proposal_publish", "proposal_return"}
+# review itself (reviewer only, tested in tests/incidents/test_revisions.py); an import
+# job's page only shows a job (the import it runs is walked below, page and command).
+NOT_RECORD_PATHS = {
+    "followup_add",
+    "followup_done",
+    "proposal_publish",
+    "proposal_return",
+    "import_job",
+}
 
 
 def _record_paths() -> list[tuple[str, str]]:
@@ -318,9 +325,10 @@ def test_the_importer_lets_no_editor_change_the_public_record(editor_client, rev
         "rows.csv", (header + "known-case,known-person,,convicted\n").encode(), "text/csv"
     )
 
-    response = editor_client.post(reverse("staff:import"), {"file": upload})
+    response = editor_client.post(reverse("staff:import"), {"file": upload}, follow=True)
 
     assert response.status_code == 200
+    assert "1 change to a published record waits for a reviewer" in response.content.decode()
     after = {"detention": public_views(detention), "incident": public_views(detention.incident)}
     assert after == before, "the import changed the public record"
     proposal = Revision.objects.of(detention).pending().get()

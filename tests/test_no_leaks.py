@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from cabar_tracker.publishing import PublicationState
+from incidents.models import ImportJob
 from people.models import NameKind
 from tests import factories
 
@@ -46,6 +47,8 @@ MARKERS = [
     "draftorg",
     # The slug a withheld person's name would give (their slug is random instead).
     "withheldname-markerov",
+    # A CSV file sent for import and its report (staff-only; it may name withheld persons).
+    "importfile-marker",
 ]
 
 # Pages that list every country by name (the API schema's enumeration of citizenship codes,
@@ -148,6 +151,11 @@ def restricted_world(db):
         speaker_person=unpublished_speaker, position=unpublished_post, text="Public words."
     )
     spoken.incidents.add(incident)
+    import_job = ImportJob.objects.create(
+        file_name="importfile-marker.csv",
+        content="person_name\nImportfile-Marker Withheldname\n",
+        report={"errors": [{"row": 2, "column": None, "message": "IMPORTFILE-MARKER"}]},
+    )
     incident.sources.add(factories.SourceFactory(title="DRAFTSOURCE", publication_state=draft))
     factories.IncidentFactory(
         title="ARCHIVED-MARKER case",

@@ -29,6 +29,7 @@ urlpatterns = [
     path("still-held/", followups.still_held, name="still_held"),
     # Bulk import of detentions from CSV (incidents/importer.py).
     path("import/", import_views.import_page, name="import"),
+    path("import/<int:pk>/", import_views.import_job, name="import_job"),
     # Edit pages, archive/restore, review, history and merging (incidents/staff/views.py,
     # people/staff/views.py, cabar_tracker/staff/history_views.py).
     path("incidents/<int:pk>/edit/", incident_staff.incident_edit, name="incident_edit"),

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from cabar_tracker.spreadsheet import BOM_PARAMETER, bom_requested, content_disposition, in_blocks
@@ -140,8 +142,28 @@ def about(request: HttpRequest) -> HttpResponse:
         "statement_columns": columns.STATEMENT_COLUMNS,
         "vocabularies": glossary.vocabularies(),
         "incident_list_url": reverse("incidents:incident_list"),
+        "limits": {
+            "exports": _rate(settings.THROTTLE_EXPORTS),
+            "pages": _rate(settings.THROTTLE_PAGES),
+            "api": _rate(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"]),
+        },
     }
     return render(request, "incidents/about.html", context)
+
+
+# As in "20 exports per hour": the period of a rate.
+PERIOD_NAMES = {
+    "second": pgettext_lazy("per", "second"),
+    "minute": pgettext_lazy("per", "minute"),
+    "hour": pgettext_lazy("per", "hour"),
+    "day": pgettext_lazy("per", "day"),
+}
+
+
+def _rate(rate: str) -> tuple[str, str]:
+    """`20/hour` as ("20", "hour") in the reader's language, for the about page."""
+    count, _slash, period = rate.partition("/")
+    return count, PERIOD_NAMES[period]
 
 
 # --- exports --------------------------------------------------------------------------------
