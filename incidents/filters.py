@@ -19,6 +19,7 @@ from django_countries import countries
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
+from incidents import mirror
 from incidents.models import (
     Allegation,
     AllegationKind,
@@ -75,13 +76,26 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
-def updated_since_filter() -> UtcIsoDateTimeFilter:
-    """`updated_since`, the same on every resource, so a mirror syncs each the same way."""
+def updated_since_filter(changed_since=None, help_text=None) -> UtcIsoDateTimeFilter:
+    """`updated_since`, the same on every resource, so a mirror syncs each the same way:
+    the records whose list item may have changed since then, or that came back into
+    public view. `changed_since(since)` gives that condition for a resource whose item
+    shows other records (`incidents.mirror`); without it, the record's own `updated_at`."""
+    if changed_since is None:
+        return UtcIsoDateTimeFilter(
+            field_name="updated_at",
+            lookup_expr="gte",
+            label=_("Updated since"),
+            help_text=help_text or _("ISO 8601 date and time; only records changed since then."),
+        )
+
+    def filter_changed(queryset: QuerySet, name: str, value) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(changed_since(value))
+
     return UtcIsoDateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
-        label=_("Updated since"),
-        help_text=_("ISO 8601 date and time; only records changed since then."),
+        method=filter_changed, label=_("Updated since"), help_text=help_text
     )
 
 
@@ -207,11 +221,12 @@ class IncidentFilter(django_filters.FilterSet):
     verification = django_filters.MultipleChoiceFilter(
         distinct=False, choices=Verification.choices, label=_("Verification status")
     )
-    updated_since = UtcIsoDateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
-        label=_("Updated since"),
-        help_text=_("ISO 8601 date and time; only incidents changed since then."),
+    updated_since = updated_since_filter(
+        mirror.incidents_changed_since,
+        _(
+            "ISO 8601 date and time; incidents changed since then, or whose situation or "
+            "place changed (a case published again is changed)."
+        ),
     )
     ordering = django_filters.OrderingFilter(
         fields=(
@@ -399,10 +414,12 @@ class StatementFilter(django_filters.FilterSet):
         lookup_expr="lte",
         help_text=_("Statements made on or before this date (YYYY-MM-DD)."),
     )
-    updated_since = UtcIsoDateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
-        help_text=_("ISO 8601 date and time; only statements changed since then."),
+    updated_since = updated_since_filter(
+        mirror.statements_changed_since,
+        _(
+            "ISO 8601 date and time; statements changed since then, or whose speaker, post "
+            "or situation changed."
+        ),
     )
     ordering = django_filters.OrderingFilter(
         fields=(("said_on", "date"), ("updated_at", "updated")), label=_("Sort by")
@@ -489,12 +506,12 @@ class DetentionFilter(django_filters.FilterSet):
         label=_("Detained until"),
         help_text=_("Detained on or before this date (YYYY-MM-DD)."),
     )
-    updated_since = UtcIsoDateTimeFilter(
-        method="filter_updated_since",
-        label=_("Updated since"),
-        help_text=_(
-            "ISO 8601 date and time; detentions changed since then, or whose incident or "
-            "person changed (a detention shows again when its incident is published again)."
+    updated_since = updated_since_filter(
+        mirror.detentions_changed_since,
+        _(
+            "ISO 8601 date and time; detentions changed since then, or whose incident, "
+            "person or places changed (a detention shows again when its incident is "
+            "published again)."
         ),
     )
     ordering = django_filters.OrderingFilter(
@@ -506,16 +523,6 @@ class DetentionFilter(django_filters.FilterSet):
     class Meta:
         model = Detention
         fields = []
-
-    def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        # A detention is public only with its incident and its person: when either comes
-        # back (published again, restored), the detention is back on the site though its
-        # own row did not change, and a mirror must fetch it again.
-        return queryset.filter(
-            Q(updated_at__gte=value)
-            | Q(incident__updated_at__gte=value)
-            | Q(person__updated_at__gte=value)
-        )
 
     def filter_allegation(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         if not value:
@@ -539,8 +546,13 @@ class LocationFilter(django_filters.FilterSet):
         label=_("Within"),
         help_text=_("Slug of a place: that place and every place inside it."),
     )
-
-    updated_since = updated_since_filter()
+    updated_since = updated_since_filter(
+        mirror.locations_changed_since,
+        _(
+            "ISO 8601 date and time; places changed since then, or that came into public "
+            "use since then (a place is public once something published uses it)."
+        ),
+    )
 
     class Meta:
         model = Location

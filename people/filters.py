@@ -12,7 +12,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from incidents.filters import UtcIsoDateTimeFilter, slug_filter, updated_since_filter
+from incidents import mirror
+from incidents.filters import slug_filter, updated_since_filter
 from people.models import Organization, OrganizationKind, Person, Position
 
 
@@ -65,7 +66,13 @@ class OrganizationFilter(django_filters.FilterSet):
     country = django_filters.ChoiceFilter(
         choices=list(countries), label=_("Country"), help_text=_("ISO 3166 country code.")
     )
-    updated_since = updated_since_filter()
+    updated_since = updated_since_filter(
+        mirror.organizations_changed_since,
+        _(
+            "ISO 8601 date and time; organizations changed since then, or that came into "
+            "public use since then (named by a public record)."
+        ),
+    )
 
     class Meta:
         model = Organization
@@ -94,18 +101,14 @@ class PositionFilter(django_filters.FilterSet):
         help_text=_("Slug of the organization."),
     )
 
-    updated_since = UtcIsoDateTimeFilter(
-        method="filter_updated_since",
-        label=_("Updated since"),
-        help_text=_(
-            "ISO 8601 date and time; posts changed since then, or whose holder changed (a "
-            "post is public only with its holder's record)."
+    updated_since = updated_since_filter(
+        mirror.positions_changed_since,
+        _(
+            "ISO 8601 date and time; posts changed since then, or whose holder or "
+            "organization changed (a post is public only with its holder's name)."
         ),
     )
 
     class Meta:
         model = Position
         fields = []
-
-    def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        return queryset.filter(Q(updated_at__gte=value) | Q(person__updated_at__gte=value))
