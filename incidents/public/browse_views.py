@@ -18,6 +18,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from cabar_tracker.parameters import (
+    PAGE,
+    note_ignored_parameters,
+    refuse_unknown_parameters,
+    takes_parameters,
+)
 from incidents import glossary
 from incidents.filters import IncidentFilter, StatementFilter
 from incidents.models import NEWEST_FIRST, DisputeStatus, Incident, Source, Statement, StatementKind
@@ -34,6 +40,7 @@ ABOUT_SOURCES = 50
 
 
 @require_GET
+@takes_parameters("q")
 def search_view(request: HttpRequest) -> HttpResponse:
     form = search.SearchQueryForm(request.GET)
     if not form.is_valid():
@@ -99,6 +106,7 @@ def statement_filter_choices(user) -> dict[str, QuerySet]:
 @require_GET
 def statement_list(request: HttpRequest) -> HttpResponse:
     filterset = StatementFilter(request.GET, queryset=statements_for(request.user), request=request)
+    note_ignored_parameters(request, [*filterset.filters, PAGE])
     # An invalid filter shows its error and no statements, rather than all of them as if
     # the filter had been applied.
     statements = filterset.qs if filterset.is_valid() else Statement.objects.none()
@@ -129,6 +137,7 @@ def statement_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@takes_parameters()
 def about(request: HttpRequest) -> HttpResponse:
     sources = Source.objects.published()
     context = {
@@ -161,6 +170,9 @@ def _export(
     """
     incidents = Incident.objects.visible_to(request.user).order_by(*NEWEST_FIRST)
     filterset = IncidentFilter(request.GET, queryset=incidents, request=request)
+    refused = refuse_unknown_parameters(request, filterset.filters)
+    if refused is not None:
+        return refused
     if not filterset.is_valid():
         problems = "; ".join(
             f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()
