@@ -10,13 +10,14 @@ match for a reader who may not see it, or a count would reveal it.
 from __future__ import annotations
 
 import datetime
+import re
 
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from django_filters.fields import IsoDateTimeField
+from django_filters.fields import IsoDateTimeField, ModelMultipleChoiceField
 from drf_spectacular.utils import extend_schema_field
 
 from incidents import mirror
@@ -39,22 +40,92 @@ from incidents.models import (
     Verification,
 )
 from incidents.partial_dates import DateMatch, range_condition
+from incidents.permalinks import moved_to
 from incidents.text_search import TEXT_FIELDS, incident_text_contains, scanned_contains
 from people.models import Organization, Person
 
+# What a slug can be (SlugField): anything else is refused without asking the database.
+SLUG_PATTERN = re.compile(r"^[-a-zA-Z0-9_]{1,200}$")
 
-def slug_filter(records, **kwargs) -> django_filters.ModelChoiceFilter:
-    """`?name=<slug>`: one record chosen by its slug among `records`, a queryset or, where
-    visibility depends on the reader, a function of the request's user (such as
-    `Incident.objects.visible_to`). A slug the reader may not see is refused as an invalid
-    choice, exactly like one that does not exist, so the answer reveals nothing."""
+
+class SlugsField(ModelMultipleChoiceField):
+    """Records chosen by slug, each a current slug or an old one (`SlugRedirect`): a link
+    made before a slug was corrected still filters by that record (issue 13). The old slug
+    leads only where `permalinks.moved_to` would take this reader: never, for the public,
+    to a withheld identity or by a slug it had while withheld. Cleans to the records, in
+    the order given; an unknown slug, or one of a record the reader may not see, is an
+    invalid choice like any other, so the answer reveals nothing."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def _invalid(self, value: str) -> ValidationError:
+        return ValidationError(
+            self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+        )
+
+    def _check_values(self, value) -> list:
+        slugs = list(dict.fromkeys(str(item) for item in value))
+        for slug in slugs:
+            if not SLUG_PATTERN.match(slug):
+                raise self._invalid(slug)
+        found = {record.slug: record for record in self.queryset.filter(slug__in=slugs)}
+        records = []
+        for slug in slugs:
+            record = found.get(slug)
+            if record is None:
+                record = moved_to(self.user, self.queryset.model, slug)
+                if record is None or not self.queryset.filter(pk=record.pk).exists():
+                    raise self._invalid(slug)
+            records.append(record)
+        return records
+
+
+class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    """`?name=<slug>&name=<slug>`: records chosen by slug (`SlugsField`); a record matches
+    any of them. Compared by key, with no join to the chosen records' table."""
+
+    field_class = SlugsField
+
+    @property
+    def field(self):
+        self.extra["user"] = getattr(self.get_request(), "user", None)
+        return super().field
+
+    def filter(self, queryset: QuerySet, value) -> QuerySet:
+        if not value:
+            return queryset
+        queryset = queryset.filter(**{f"{self.field_name}__in": [record.pk for record in value]})
+        return queryset.distinct() if self.distinct else queryset
+
+
+def slug_filter(records, **kwargs) -> SlugsFilter:
+    """`?name=<slug>`, repeatable: records chosen by their slugs among `records`, a
+    queryset or, where visibility depends on the reader, a function of the request's user
+    (such as `Incident.objects.visible_to`). A slug the reader may not see is refused as an
+    invalid choice, exactly like one that does not exist, so the answer reveals nothing.
+    A many-to-many lookup passes `distinct=True`."""
     if not isinstance(records, QuerySet):
         user_records = records
 
         def records(request):
             return user_records(getattr(request, "user", None))
 
-    return django_filters.ModelChoiceFilter(queryset=records, to_field_name="slug", **kwargs)
+    kwargs.setdefault("distinct", False)
+    chosen = SlugsFilter(queryset=records, to_field_name="slug", **kwargs)
+    # The schema cannot read a queryset that depends on the request: each value is a slug
+    # (drf-spectacular makes the repeatable parameter an array of them).
+    description = kwargs.get("help_text") or kwargs.get("label")
+    return extend_schema_field({"type": "string", "description": description})(chosen)
+
+
+def inside_any(path_field: str, places) -> Q:
+    """Rows whose place path (`path_field`) is one of `places` or inside one of them."""
+    condition = Q()
+    for place in places:
+        condition |= Q(**{f"{path_field}__startswith": place.path})
+    return condition
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -102,10 +173,6 @@ def updated_since_filter(changed_since=None, help_text=None) -> UtcIsoDateTimeFi
 def _user(filterset: django_filters.FilterSet):
     request = filterset.request
     return getattr(request, "user", None)
-
-
-def visible_situations(request) -> QuerySet:
-    return Situation.objects.visible_to(getattr(request, "user", None))
 
 
 # A text search matching at most this many incidents filters by the list of their ids.
@@ -180,13 +247,8 @@ class IncidentFilter(django_filters.FilterSet):
             )
         },
     )
-    situation = django_filters.ModelMultipleChoiceFilter(
-        distinct=False,
-        queryset=visible_situations,
-        # The filter compares the chosen situations' `to_field_name` value to `field_name`:
-        # with the bare foreign key it would compare a slug to an id and fail.
-        field_name="situation__slug",
-        to_field_name="slug",
+    situation = slug_filter(
+        Situation.objects.visible_to,
         label=_("Situation"),
         help_text=_("Slug of a situation; repeat for several."),
     )
@@ -200,7 +262,10 @@ class IncidentFilter(django_filters.FilterSet):
         Location.objects.visible_to,
         method="filter_place",
         label=_("Place"),
-        help_text=_("Slug of a place; includes everything inside it (a country, its cities)."),
+        help_text=_(
+            "Slug of a place; includes everything inside it (a country, its cities). Repeat "
+            "for several."
+        ),
     )
     citizenship = django_filters.MultipleChoiceFilter(
         distinct=False,
@@ -282,10 +347,10 @@ class IncidentFilter(django_filters.FilterSet):
         matching = self.visible_detentions().filter(condition).values("incident_id")
         return queryset.filter(pk__in=matching)
 
-    def filter_place(self, queryset: QuerySet, name: str, value: Location | None) -> QuerySet:
-        if value is None:
+    def filter_place(self, queryset: QuerySet, name: str, value: list[Location]) -> QuerySet:
+        if not value:
             return queryset
-        return queryset.filter(location__path__startswith=value.path)
+        return queryset.filter(inside_any("location__path", value))
 
     def filter_citizenship(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         if not value:
@@ -387,13 +452,13 @@ class StatementFilter(django_filters.FilterSet):
         Person.objects.searchable_by,
         field_name="speaker_person",
         label=_("Speaker"),
-        help_text=_("Slug of the person who spoke."),
+        help_text=_("Slug of the person who spoke; repeat for several."),
     )
     organization = slug_filter(
         Organization.objects.visible_to,
         field_name="speaker_organization",
         label=_("Organization"),
-        help_text=_("Slug of the organization that spoke or on whose behalf."),
+        help_text=_("Slug of the organization that spoke or on whose behalf; repeat for several."),
     )
     kind = django_filters.MultipleChoiceFilter(choices=StatementKind.choices, label=_("Kind"))
     dispute_status = django_filters.MultipleChoiceFilter(
@@ -402,7 +467,9 @@ class StatementFilter(django_filters.FilterSet):
     incident = slug_filter(
         Incident.objects.visible_to,
         field_name="incidents",
+        distinct=True,
         label=_("About incident"),
+        help_text=_("Slug of an incident the statement is about; repeat for several."),
     )
     date_after = django_filters.DateFilter(
         field_name="said_on",
@@ -449,13 +516,6 @@ class IncidentApiFilter(IncidentFilter):
     )
 
 
-# The schema generator cannot type a filter whose queryset depends on the request; a
-# situation is named by its slug.
-extend_schema_field({"type": "string", "description": "Slug of a situation; repeat for several."})(
-    IncidentApiFilter.base_filters["situation"]
-)
-
-
 class StatementApiFilter(StatementFilter):
     """StatementFilter plus `search`, an alias of `q` (see IncidentApiFilter)."""
 
@@ -468,13 +528,13 @@ class DetentionFilter(django_filters.FilterSet):
     incident = slug_filter(
         Incident.objects.visible_to,
         label=_("Incident"),
-        help_text=_("Slug of the incident."),
+        help_text=_("Slug of the incident; repeat for several."),
     )
     person = slug_filter(
         # searchable_by: a withheld identity cannot be singled out by its slug either.
         Person.objects.searchable_by,
         label=_("Person"),
-        help_text=_("Slug of the person detained."),
+        help_text=_("Slug of the person detained; repeat for several."),
     )
     role = django_filters.MultipleChoiceFilter(
         choices=DetentionRole.choices, label=_("Role"), help_text=_("Repeat for several.")
@@ -535,16 +595,16 @@ class LocationFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(
         choices=LocationKind.choices, label=_("Kind"), help_text=_("Repeat for several.")
     )
-    country = django_filters.ChoiceFilter(
+    country = django_filters.MultipleChoiceFilter(
         choices=list(countries),
         label=_("Country"),
-        help_text=_("ISO 3166 country code, e.g. KZ."),
+        help_text=_("ISO 3166 country code, e.g. KZ; repeat for several."),
     )
     within = slug_filter(
         Location.objects.visible_to,
         method="filter_within",
         label=_("Within"),
-        help_text=_("Slug of a place: that place and every place inside it."),
+        help_text=_("Slug of a place: that place and every place inside it; repeat for several."),
     )
     updated_since = updated_since_filter(
         mirror.locations_changed_since,
@@ -558,10 +618,10 @@ class LocationFilter(django_filters.FilterSet):
         model = Location
         fields = []
 
-    def filter_within(self, queryset: QuerySet, name: str, value: Location | None) -> QuerySet:
-        if value is None:
+    def filter_within(self, queryset: QuerySet, name: str, value: list[Location]) -> QuerySet:
+        if not value:
             return queryset
-        return queryset.filter(path__startswith=value.path)
+        return queryset.filter(inside_any("path", value))
 
 
 class SourceFilter(django_filters.FilterSet):

@@ -63,8 +63,10 @@ class OrganizationFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(
         choices=OrganizationKind.choices, label=_("Kind"), help_text=_("Repeat for several.")
     )
-    country = django_filters.ChoiceFilter(
-        choices=list(countries), label=_("Country"), help_text=_("ISO 3166 country code.")
+    country = django_filters.MultipleChoiceFilter(
+        choices=list(countries),
+        label=_("Country"),
+        help_text=_("ISO 3166 country code; repeat for several."),
     )
     updated_since = updated_since_filter(
         mirror.organizations_changed_since,
@@ -93,12 +95,12 @@ class PositionFilter(django_filters.FilterSet):
     person = slug_filter(
         Person.objects.searchable_by,
         label=_("Person"),
-        help_text=_("Slug of the person who held the post."),
+        help_text=_("Slug of the person who held the post; repeat for several."),
     )
     organization = slug_filter(
         Organization.objects.visible_to,
         label=_("Organization"),
-        help_text=_("Slug of the organization."),
+        help_text=_("Slug of the organization; repeat for several."),
     )
 
     updated_since = updated_since_filter(

@@ -103,6 +103,12 @@ def statement_filter_choices(user) -> dict[str, QuerySet]:
     }
 
 
+def chosen_slugs(filterset: StatementFilter, name: str) -> list[str]:
+    """The current slugs of the records chosen by the filter `name`, when it is valid."""
+    records = getattr(filterset.form, "cleaned_data", {}).get(name) or []
+    return [record.slug for record in records]
+
+
 @require_GET
 def statement_list(request: HttpRequest) -> HttpResponse:
     filterset = StatementFilter(request.GET, queryset=statements_for(request.user), request=request)
@@ -126,6 +132,11 @@ def statement_list(request: HttpRequest) -> HttpResponse:
         "query_string": query.urlencode(),
         "kinds": StatementKind.choices,
         "dispute_statuses": DisputeStatus.choices,
+        # Several may be chosen (`?speaker=a&speaker=b`, a link from elsewhere): the menus
+        # then let several be kept. Old slugs are shown as the records' current ones.
+        "selected_speakers": chosen_slugs(filterset, "speaker"),
+        "selected_organizations": chosen_slugs(filterset, "organization"),
+        "selected_incidents": chosen_slugs(filterset, "incident"),
         "selected_kinds": request.GET.getlist("kind"),
         "selected_dispute_statuses": request.GET.getlist("dispute_status"),
         **statement_filter_choices(request.user),
