@@ -297,3 +297,91 @@ def test_each_step_moves_only_what_changed(api, world, reviewer):
     )
     assert not any(changed[resource] for resource in ("people", "statements", "sources"))
     assert removed == []
+
+
+# --- updated_since and removals on every resource ------------------------------------------
+
+
+def one_public_record_each() -> None:
+    """A public record in every list: a case with its place, a detention, a post of a
+    public person, a statement by a public organization."""
+    position = PositionFactory()
+    detention = DetentionFactory(person=position.person)
+    StatementFactory(speaker_person=position.person, position=position)
+    AllegationFactory(detention=detention)
+    SourceFactory()
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_every_list_honours_updated_since(api, resource):
+    one_public_record_each()
+    later = (timezone.now() + datetime.timedelta(minutes=5)).isoformat()
+
+    everything = api.get(f"{API}/{resource}/", {"updated_since": "2000-01-01T00:00:00Z"})
+    nothing = api.get(f"{API}/{resource}/", {"updated_since": later})
+    refused = api.get(f"{API}/{resource}/", {"updated_since": "last tuesday"})
+
+    assert everything.status_code == 200
+    assert everything.json()["results"], "the record is public and changed since 2000"
+    assert nothing.status_code == 200
+    assert nothing.json()["results"] == []
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["updated_since"]
+
+
+def removal_ids(api, since) -> set[tuple[str, int]]:
+    response = api.get(f"{API}/removals/", {"since": since.isoformat()})
+    assert response.status_code == 200, response.content
+    return {(row["type"], row["id"]) for row in response.json()["results"]}
+
+
+def test_places_and_organizations_no_longer_used_are_removals(api, reviewer):
+    case = IncidentFactory(location=LocationFactory(name="Samsy", slug="samsy"))
+    case.sources.add(SourceFactory())
+    accused = AllegationFactory(detention=DetentionFactory(incident=case))
+    never_public = LocationFactory(name="Draft place", slug="draft-place")
+    IncidentFactory(location=never_public, publication_state=PublicationState.DRAFT)
+    IncidentFactory()  # another case in the country keeps the country public
+    before = timezone.now()
+    removal_ids(api, before)  # a visit: what is public now is recorded
+
+    workflow.unpublish(record=case, user=reviewer)
+
+    removed = removal_ids(api, before)
+    assert ("location", case.location_id) in removed
+    assert ("organization", accused.alleged_by_organization_id) in removed
+    assert ("location", never_public.pk) not in removed
+    assert ("location", case.location.parent_id) not in removed
+
+
+def test_a_post_deleted_by_a_merge_and_the_merged_person_are_removals(api, reviewer):
+    keep, merge = PersonFactory(), PersonFactory()
+    ministry = OrganizationFactory()
+    PositionFactory(person=keep, organization=ministry, title="Adviser")
+    twin = PositionFactory(person=merge, organization=ministry, title="Adviser")
+    moved = DetentionFactory(person=merge)
+    before = timezone.now()
+    removal_ids(api, before)
+
+    merge_persons(keep=keep, merge=merge, user=reviewer)
+
+    removed = removal_ids(api, before)
+    assert ("position", twin.pk) in removed
+    assert ("person", merge.pk) in removed
+    assert ("detention", moved.pk) not in removed
+    changed = every_item(api, "detentions", updated_since=before.isoformat())
+    assert changed[moved.pk]["person"]["id"] == keep.pk
+
+
+def test_a_post_of_a_person_withheld_is_a_removal_and_nothing_public_is(api, reviewer):
+    post = PositionFactory()
+    other = PositionFactory()
+    before = timezone.now()
+    removal_ids(api, before)
+
+    saved_by(post.person, reviewer, identity_withheld=True)
+
+    removed = removal_ids(api, before)
+    assert ("position", post.pk) in removed
+    assert ("person", post.person_id) in removed  # identity_withheld: drop the name
+    assert ("position", other.pk) not in removed
