@@ -60,6 +60,13 @@ class SlugsField(ModelMultipleChoiceField):
         self.user = user
         super().__init__(*args, **kwargs)
 
+    def clean(self, value):
+        # An empty value is no choice (a form's "Anyone" option sends `speaker=`).
+        value = [item for item in value or [] if str(item).strip()]
+        if not value and not self.required:
+            return []
+        return super().clean(value)
+
     def _invalid(self, value: str) -> ValidationError:
         return ValidationError(
             self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}

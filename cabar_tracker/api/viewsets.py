@@ -253,6 +253,9 @@ class RecordViewSet(
         return self.get_paginated_response(data.data)
 
     def retrieve(self, request, *args, **kwargs) -> Response:
+        # A detail takes no filter: `?fields=` or a list's filter would otherwise be
+        # ignored as silently.
+        refuse_unknown_parameters(request, {"format"})
         record = self.get_object()
         self.prepare([record], detail=True)
         data = self.detail_data(record)
