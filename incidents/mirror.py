@@ -14,21 +14,24 @@ merge all count the same:
   an organization the one it is inside. Such an item changed when any of them did, and is
   public only while they are: a detention is back on the site when its incident is
   published again although its own row did not change. So each resource's condition is its
-  own `updated_at` OR that of every record its item shows (`*_changed_since`), each as a
-  subquery on an indexed `updated_at`, never a join: the lists keep their own index order.
-  Every write moves `updated_at` (`VersionedModel.save`, the bulk paths of
-  `HistoryRecordingQuerySet`, the workflow's state changes), so publishing, unpublishing,
-  archiving, restoring and merging all show up without more bookkeeping.
+  own `updated_at` OR that of every record its item shows (`*_changed_since`), each part
+  read by its own index (`_keys_or_condition`). A place or an organization appears when a
+  public record that uses it changes (is published, restored, edited, shown again with its
+  case): `places_used_since`, `organizations_used_since`. Every save moves `updated_at`
+  (`VersionedModel.save`, the workflow's state changes), so publishing, unpublishing,
+  archiving, restoring and merging show up without bookkeeping of their own. (A bulk
+  `QuerySet.update()` does not, as in Django; no write path of the application uses one
+  on a record a list shows.)
 
 - Places, organizations and posts have no publication state: they are public while
-  something public uses them (`in_public_use()`, `visible_positions`). Nothing of theirs
-  moves when that starts or stops, so `PublicUse` records it: `bring_public_use_up_to_date`
-  compares what is public now with the state it last recorded and records each difference
-  at the moment it looks. It runs when a mirror asks (the removals feed, `updated_since` on
-  places and organizations), so any change made since the mirror's last visit is recorded
-  with a time after that visit, and no write path has to remember it. A row is made only
-  when a record enters public use, so the removals feed names only what the public could
-  have copied.
+  something public uses them (`in_public_use()`, `visible_positions`), and leave when
+  nothing does, with no row of theirs to say when; a post can even be deleted (a merge).
+  `PublicUse` records it for the removals feed: `bring_public_use_up_to_date` compares what
+  is public now with the state it last recorded and records each difference at the moment
+  it looks. It runs when a mirror asks (the removals feed, `updated_since` on those three
+  lists), so whatever a mirror copied is recorded as public by that visit at the latest,
+  and its leaving is recorded at a time after the visit. A row is made only when a record
+  is seen in public use, so the feed names only what the public could have copied.
 
 A mirror applies the removals first, then the changes: a person whose identity became
 withheld is in both (drop the name, then store the neutral label).
