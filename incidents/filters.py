@@ -56,6 +56,14 @@ class SlugsField(ModelMultipleChoiceField):
     the order given; an unknown slug, or one of a record the reader may not see, is an
     invalid choice like any other, so the answer reveals nothing."""
 
+    # The value is not repeated back: a slug someone guessed (a withheld person's) must not
+    # appear in any answer, even their own.
+    default_error_messages = {
+        "invalid_choice": _(
+            "Select a valid choice. That choice is not one of the available choices."
+        ),
+    }
+
     def __init__(self, *args, user=None, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
