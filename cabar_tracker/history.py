@@ -131,6 +131,14 @@ def _has_version(model) -> bool:
     return any(field.name == "version" for field in model._meta.concrete_fields)
 
 
+def _has_updated_at(model) -> bool:
+    """Whether the model keeps an `updated_at` that every save moves (`auto_now`)."""
+    return any(
+        field.name == "updated_at" and getattr(field, "auto_now", False)
+        for field in model._meta.concrete_fields
+    )
+
+
 class VersionedModel(models.Model):
     version = models.PositiveIntegerField(
         _("version"),
@@ -159,7 +167,10 @@ class VersionedModel(models.Model):
         if not self._state.adding:
             self.version = (self.version or 0) + 1
             if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+                # A save of some fields moves `updated_at` too, as a full save does: the
+                # API's `updated_since` (and a case's "last updated") must see every change.
+                extra = {"version", "updated_at"} if _has_updated_at(type(self)) else {"version"}
+                kwargs["update_fields"] = {*kwargs["update_fields"], *extra}
         super().save(*args, **kwargs)
         self._links_changed = False
 

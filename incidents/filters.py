@@ -10,15 +10,17 @@ match for a reader who may not see it, or a count would reveal it.
 from __future__ import annotations
 
 import datetime
+import re
 
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from django_filters.fields import IsoDateTimeField
+from django_filters.fields import IsoDateTimeField, ModelMultipleChoiceField
 from drf_spectacular.utils import extend_schema_field
 
+from incidents import mirror
 from incidents.models import (
     Allegation,
     AllegationKind,
@@ -38,22 +40,107 @@ from incidents.models import (
     Verification,
 )
 from incidents.partial_dates import DateMatch, range_condition
+from incidents.permalinks import moved_to
 from incidents.text_search import TEXT_FIELDS, incident_text_contains, scanned_contains
 from people.models import Organization, Person
 
+# What a slug can be (SlugField): anything else is refused without asking the database.
+SLUG_PATTERN = re.compile(r"^[-a-zA-Z0-9_]{1,200}$")
 
-def slug_filter(records, **kwargs) -> django_filters.ModelChoiceFilter:
-    """`?name=<slug>`: one record chosen by its slug among `records`, a queryset or, where
-    visibility depends on the reader, a function of the request's user (such as
-    `Incident.objects.visible_to`). A slug the reader may not see is refused as an invalid
-    choice, exactly like one that does not exist, so the answer reveals nothing."""
+
+class SlugsField(ModelMultipleChoiceField):
+    """Records chosen by slug, each a current slug or an old one (`SlugRedirect`): a link
+    made before a slug was corrected still filters by that record (issue 13). The old slug
+    leads only where `permalinks.moved_to` would take this reader: never, for the public,
+    to a withheld identity or by a slug it had while withheld. Cleans to the records, in
+    the order given; an unknown slug, or one of a record the reader may not see, is an
+    invalid choice like any other, so the answer reveals nothing."""
+
+    # The value is not repeated back: a slug someone guessed (a withheld person's) must not
+    # appear in any answer, even their own.
+    default_error_messages = {
+        "invalid_choice": _(
+            "Select a valid choice. That choice is not one of the available choices."
+        ),
+    }
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        # An empty value is no choice (a form's "Anyone" option sends `speaker=`).
+        value = [item for item in value or [] if str(item).strip()]
+        if not value and not self.required:
+            return []
+        return super().clean(value)
+
+    def _invalid(self, value: str) -> ValidationError:
+        return ValidationError(
+            self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+        )
+
+    def _check_values(self, value) -> list:
+        slugs = list(dict.fromkeys(str(item) for item in value))
+        for slug in slugs:
+            if not SLUG_PATTERN.match(slug):
+                raise self._invalid(slug)
+        found = {record.slug: record for record in self.queryset.filter(slug__in=slugs)}
+        records = []
+        for slug in slugs:
+            record = found.get(slug)
+            if record is None:
+                record = moved_to(self.user, self.queryset.model, slug)
+                if record is None or not self.queryset.filter(pk=record.pk).exists():
+                    raise self._invalid(slug)
+            records.append(record)
+        return records
+
+
+class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    """`?name=<slug>&name=<slug>`: records chosen by slug (`SlugsField`); a record matches
+    any of them. Compared by key, with no join to the chosen records' table."""
+
+    field_class = SlugsField
+
+    @property
+    def field(self):
+        self.extra["user"] = getattr(self.get_request(), "user", None)
+        return super().field
+
+    def filter(self, queryset: QuerySet, value) -> QuerySet:
+        if not value:
+            return queryset
+        queryset = queryset.filter(**{f"{self.field_name}__in": [record.pk for record in value]})
+        return queryset.distinct() if self.distinct else queryset
+
+
+def slug_filter(records, **kwargs) -> SlugsFilter:
+    """`?name=<slug>`, repeatable: records chosen by their slugs among `records`, a
+    queryset or, where visibility depends on the reader, a function of the request's user
+    (such as `Incident.objects.visible_to`). A slug the reader may not see is refused as an
+    invalid choice, exactly like one that does not exist, so the answer reveals nothing.
+    A many-to-many lookup passes `distinct=True`."""
     if not isinstance(records, QuerySet):
         user_records = records
 
         def records(request):
             return user_records(getattr(request, "user", None))
 
-    return django_filters.ModelChoiceFilter(queryset=records, to_field_name="slug", **kwargs)
+    kwargs.setdefault("distinct", False)
+    chosen = SlugsFilter(queryset=records, to_field_name="slug", **kwargs)
+    # The schema cannot read a queryset that depends on the request: each value is a slug
+    # (drf-spectacular makes the repeatable parameter an array of them).
+    description = kwargs.get("help_text") or kwargs.get("label")
+    return extend_schema_field({"type": "string", "description": description})(chosen)
+
+
+def inside_any(path_field: str, places) -> Q:
+    """Rows whose place path (`path_field`) is one of `places` or inside one of them."""
+    condition = Q()
+    for place in places:
+        condition |= Q(**{f"{path_field}__startswith": place.path})
+    return condition
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -75,23 +162,32 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
-def updated_since_filter() -> UtcIsoDateTimeFilter:
-    """`updated_since`, the same on every resource, so a mirror syncs each the same way."""
+def updated_since_filter(changed_since=None, help_text=None) -> UtcIsoDateTimeFilter:
+    """`updated_since`, the same on every resource, so a mirror syncs each the same way:
+    the records whose list item may have changed since then, or that came back into
+    public view. `changed_since(since)` gives that condition for a resource whose item
+    shows other records (`incidents.mirror`); without it, the record's own `updated_at`."""
+    if changed_since is None:
+        return UtcIsoDateTimeFilter(
+            field_name="updated_at",
+            lookup_expr="gte",
+            label=_("Updated since"),
+            help_text=help_text or _("ISO 8601 date and time; only records changed since then."),
+        )
+
+    def filter_changed(queryset: QuerySet, name: str, value) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(changed_since(value))
+
     return UtcIsoDateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
-        label=_("Updated since"),
-        help_text=_("ISO 8601 date and time; only records changed since then."),
+        method=filter_changed, label=_("Updated since"), help_text=help_text
     )
 
 
 def _user(filterset: django_filters.FilterSet):
     request = filterset.request
     return getattr(request, "user", None)
-
-
-def visible_situations(request) -> QuerySet:
-    return Situation.objects.visible_to(getattr(request, "user", None))
 
 
 # A text search matching at most this many incidents filters by the list of their ids.
@@ -166,13 +262,8 @@ class IncidentFilter(django_filters.FilterSet):
             )
         },
     )
-    situation = django_filters.ModelMultipleChoiceFilter(
-        distinct=False,
-        queryset=visible_situations,
-        # The filter compares the chosen situations' `to_field_name` value to `field_name`:
-        # with the bare foreign key it would compare a slug to an id and fail.
-        field_name="situation__slug",
-        to_field_name="slug",
+    situation = slug_filter(
+        Situation.objects.visible_to,
         label=_("Situation"),
         help_text=_("Slug of a situation; repeat for several."),
     )
@@ -186,7 +277,10 @@ class IncidentFilter(django_filters.FilterSet):
         Location.objects.visible_to,
         method="filter_place",
         label=_("Place"),
-        help_text=_("Slug of a place; includes everything inside it (a country, its cities)."),
+        help_text=_(
+            "Slug of a place; includes everything inside it (a country, its cities). Repeat "
+            "for several."
+        ),
     )
     citizenship = django_filters.MultipleChoiceFilter(
         distinct=False,
@@ -207,11 +301,12 @@ class IncidentFilter(django_filters.FilterSet):
     verification = django_filters.MultipleChoiceFilter(
         distinct=False, choices=Verification.choices, label=_("Verification status")
     )
-    updated_since = UtcIsoDateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
-        label=_("Updated since"),
-        help_text=_("ISO 8601 date and time; only incidents changed since then."),
+    updated_since = updated_since_filter(
+        mirror.incidents_changed_since,
+        _(
+            "ISO 8601 date and time; incidents changed since then, or whose situation or "
+            "place changed (a case published again is changed)."
+        ),
     )
     ordering = django_filters.OrderingFilter(
         fields=(
@@ -267,10 +362,10 @@ class IncidentFilter(django_filters.FilterSet):
         matching = self.visible_detentions().filter(condition).values("incident_id")
         return queryset.filter(pk__in=matching)
 
-    def filter_place(self, queryset: QuerySet, name: str, value: Location | None) -> QuerySet:
-        if value is None:
+    def filter_place(self, queryset: QuerySet, name: str, value: list[Location]) -> QuerySet:
+        if not value:
             return queryset
-        return queryset.filter(location__path__startswith=value.path)
+        return queryset.filter(inside_any("location__path", value))
 
     def filter_citizenship(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         if not value:
@@ -372,13 +467,13 @@ class StatementFilter(django_filters.FilterSet):
         Person.objects.searchable_by,
         field_name="speaker_person",
         label=_("Speaker"),
-        help_text=_("Slug of the person who spoke."),
+        help_text=_("Slug of the person who spoke; repeat for several."),
     )
     organization = slug_filter(
         Organization.objects.visible_to,
         field_name="speaker_organization",
         label=_("Organization"),
-        help_text=_("Slug of the organization that spoke or on whose behalf."),
+        help_text=_("Slug of the organization that spoke or on whose behalf; repeat for several."),
     )
     kind = django_filters.MultipleChoiceFilter(choices=StatementKind.choices, label=_("Kind"))
     dispute_status = django_filters.MultipleChoiceFilter(
@@ -387,7 +482,9 @@ class StatementFilter(django_filters.FilterSet):
     incident = slug_filter(
         Incident.objects.visible_to,
         field_name="incidents",
+        distinct=True,
         label=_("About incident"),
+        help_text=_("Slug of an incident the statement is about; repeat for several."),
     )
     date_after = django_filters.DateFilter(
         field_name="said_on",
@@ -399,10 +496,12 @@ class StatementFilter(django_filters.FilterSet):
         lookup_expr="lte",
         help_text=_("Statements made on or before this date (YYYY-MM-DD)."),
     )
-    updated_since = UtcIsoDateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
-        help_text=_("ISO 8601 date and time; only statements changed since then."),
+    updated_since = updated_since_filter(
+        mirror.statements_changed_since,
+        _(
+            "ISO 8601 date and time; statements changed since then, or whose speaker, post "
+            "or situation changed."
+        ),
     )
     ordering = django_filters.OrderingFilter(
         fields=(("said_on", "date"), ("updated_at", "updated")), label=_("Sort by")
@@ -432,13 +531,6 @@ class IncidentApiFilter(IncidentFilter):
     )
 
 
-# The schema generator cannot type a filter whose queryset depends on the request; a
-# situation is named by its slug.
-extend_schema_field({"type": "string", "description": "Slug of a situation; repeat for several."})(
-    IncidentApiFilter.base_filters["situation"]
-)
-
-
 class StatementApiFilter(StatementFilter):
     """StatementFilter plus `search`, an alias of `q` (see IncidentApiFilter)."""
 
@@ -451,13 +543,13 @@ class DetentionFilter(django_filters.FilterSet):
     incident = slug_filter(
         Incident.objects.visible_to,
         label=_("Incident"),
-        help_text=_("Slug of the incident."),
+        help_text=_("Slug of the incident; repeat for several."),
     )
     person = slug_filter(
         # searchable_by: a withheld identity cannot be singled out by its slug either.
         Person.objects.searchable_by,
         label=_("Person"),
-        help_text=_("Slug of the person detained."),
+        help_text=_("Slug of the person detained; repeat for several."),
     )
     role = django_filters.MultipleChoiceFilter(
         choices=DetentionRole.choices, label=_("Role"), help_text=_("Repeat for several.")
@@ -489,12 +581,12 @@ class DetentionFilter(django_filters.FilterSet):
         label=_("Detained until"),
         help_text=_("Detained on or before this date (YYYY-MM-DD)."),
     )
-    updated_since = UtcIsoDateTimeFilter(
-        method="filter_updated_since",
-        label=_("Updated since"),
-        help_text=_(
-            "ISO 8601 date and time; detentions changed since then, or whose incident or "
-            "person changed (a detention shows again when its incident is published again)."
+    updated_since = updated_since_filter(
+        mirror.detentions_changed_since,
+        _(
+            "ISO 8601 date and time; detentions changed since then, or whose incident, "
+            "person or places changed (a detention shows again when its incident is "
+            "published again)."
         ),
     )
     ordering = django_filters.OrderingFilter(
@@ -507,16 +599,6 @@ class DetentionFilter(django_filters.FilterSet):
         model = Detention
         fields = []
 
-    def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        # A detention is public only with its incident and its person: when either comes
-        # back (published again, restored), the detention is back on the site though its
-        # own row did not change, and a mirror must fetch it again.
-        return queryset.filter(
-            Q(updated_at__gte=value)
-            | Q(incident__updated_at__gte=value)
-            | Q(person__updated_at__gte=value)
-        )
-
     def filter_allegation(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         if not value:
             return queryset
@@ -528,28 +610,33 @@ class LocationFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(
         choices=LocationKind.choices, label=_("Kind"), help_text=_("Repeat for several.")
     )
-    country = django_filters.ChoiceFilter(
+    country = django_filters.MultipleChoiceFilter(
         choices=list(countries),
         label=_("Country"),
-        help_text=_("ISO 3166 country code, e.g. KZ."),
+        help_text=_("ISO 3166 country code, e.g. KZ; repeat for several."),
     )
     within = slug_filter(
         Location.objects.visible_to,
         method="filter_within",
         label=_("Within"),
-        help_text=_("Slug of a place: that place and every place inside it."),
+        help_text=_("Slug of a place: that place and every place inside it; repeat for several."),
     )
-
-    updated_since = updated_since_filter()
+    updated_since = updated_since_filter(
+        mirror.locations_changed_since,
+        _(
+            "ISO 8601 date and time; places changed since then, or that came into public "
+            "use since then (a place is public once something published uses it)."
+        ),
+    )
 
     class Meta:
         model = Location
         fields = []
 
-    def filter_within(self, queryset: QuerySet, name: str, value: Location | None) -> QuerySet:
-        if value is None:
+    def filter_within(self, queryset: QuerySet, name: str, value: list[Location]) -> QuerySet:
+        if not value:
             return queryset
-        return queryset.filter(path__startswith=value.path)
+        return queryset.filter(inside_any("path", value))
 
 
 class SourceFilter(django_filters.FilterSet):

@@ -1491,3 +1491,45 @@ class ImportJob(models.Model):
 
     def progress_url(self) -> str:
         return reverse("staff:import_job", args=[self.pk])
+
+
+# --- what a mirror must know ---------------------------------------------------------------
+
+
+class PublicUseKind(models.TextChoices):
+    LOCATION = "location", _("place")
+    ORGANIZATION = "organization", _("organization")
+    POSITION = "position", _("post")
+
+
+class PublicUse(models.Model):
+    """When a place, an organization or a post last entered or left public use.
+
+    These three have no publication state: the public sees a place once something published
+    uses it, an organization once a public record names it, a post once its holder is
+    public by name (`in_public_use()`, `visible_positions`). So nothing of theirs records
+    the moment they appear or disappear, and a mirror (the API's `updated_since` and
+    `removals`) needs that moment. `incidents.mirror.bring_public_use_up_to_date()` keeps it
+    here: it compares what is in public use now with the last state it recorded and records
+    each difference at the time it looks. A row exists only for what was public once, so the
+    removals feed names nothing the public never saw."""
+
+    kind = models.CharField(_("kind of record"), max_length=16, choices=PublicUseKind.choices)
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    public = models.BooleanField(_("in public use"))
+    changed_at = models.DateTimeField(_("entered or left public use at"))
+
+    class Meta:
+        verbose_name = _("public use")
+        verbose_name_plural = _("public use")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="public_use_one_per_record")
+        ]
+        indexes = [
+            # Serves `updated_since` and `removals`: the rows of one kind changed since then.
+            models.Index(fields=["kind", "changed_at"], name="public_use_kind_changed_idx")
+        ]
+
+    def __str__(self) -> str:
+        state = "public" if self.public else "not public"
+        return f"{self.kind} {self.object_id}: {state} since {self.changed_at:%Y-%m-%d %H:%M}"

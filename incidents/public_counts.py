@@ -88,7 +88,7 @@ class PublicCounts:
 
     situation_ids: tuple[int, ...] = ()
     kinds: tuple[str, ...] = ()
-    place_path: str | None = None
+    place_paths: tuple[str, ...] = ()
 
     def rows(self, dimension: str, *, leave_out: str | None = None) -> QuerySet:
         rows = PublicIncidentCount.objects.filter(dimension=dimension).order_by()
@@ -96,9 +96,11 @@ class PublicCounts:
             rows = rows.filter(situation_id__in=self.situation_ids)
         if self.kinds and leave_out != "kind":
             rows = rows.filter(kind__in=self.kinds)
-        if self.place_path is not None and leave_out != "place":
-            inside = Location.objects.filter(path__startswith=self.place_path).values("pk")
-            rows = rows.filter(location_id__in=inside)
+        if self.place_paths and leave_out != "place":
+            inside = Q()
+            for path in self.place_paths:
+                inside |= Q(path__startswith=path)
+            rows = rows.filter(location_id__in=Location.objects.filter(inside).values("pk"))
         return rows
 
     def summary(self) -> Summary:
@@ -158,11 +160,10 @@ def for_filters(filterset, user) -> PublicCounts | None:
     }
     if not set(chosen) <= ANSWERABLE_FILTERS:
         return None
-    place = chosen.get("place")
     return PublicCounts(
         situation_ids=tuple(situation.pk for situation in chosen.get("situation", ())),
         kinds=tuple(chosen.get("kind", ())),
-        place_path=place.path if place is not None else None,
+        place_paths=tuple(place.path for place in chosen.get("place", ())),
     )
 
 

@@ -12,7 +12,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from incidents.filters import UtcIsoDateTimeFilter, slug_filter, updated_since_filter
+from incidents import mirror
+from incidents.filters import slug_filter, updated_since_filter
 from people.models import Organization, OrganizationKind, Person, Position
 
 
@@ -62,10 +63,18 @@ class OrganizationFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(
         choices=OrganizationKind.choices, label=_("Kind"), help_text=_("Repeat for several.")
     )
-    country = django_filters.ChoiceFilter(
-        choices=list(countries), label=_("Country"), help_text=_("ISO 3166 country code.")
+    country = django_filters.MultipleChoiceFilter(
+        choices=list(countries),
+        label=_("Country"),
+        help_text=_("ISO 3166 country code; repeat for several."),
     )
-    updated_since = updated_since_filter()
+    updated_since = updated_since_filter(
+        mirror.organizations_changed_since,
+        _(
+            "ISO 8601 date and time; organizations changed since then, or that came into "
+            "public use since then (named by a public record)."
+        ),
+    )
 
     class Meta:
         model = Organization
@@ -86,26 +95,22 @@ class PositionFilter(django_filters.FilterSet):
     person = slug_filter(
         Person.objects.searchable_by,
         label=_("Person"),
-        help_text=_("Slug of the person who held the post."),
+        help_text=_("Slug of the person who held the post; repeat for several."),
     )
     organization = slug_filter(
         Organization.objects.visible_to,
         label=_("Organization"),
-        help_text=_("Slug of the organization."),
+        help_text=_("Slug of the organization; repeat for several."),
     )
 
-    updated_since = UtcIsoDateTimeFilter(
-        method="filter_updated_since",
-        label=_("Updated since"),
-        help_text=_(
-            "ISO 8601 date and time; posts changed since then, or whose holder changed (a "
-            "post is public only with its holder's record)."
+    updated_since = updated_since_filter(
+        mirror.positions_changed_since,
+        _(
+            "ISO 8601 date and time; posts changed since then, or whose holder or "
+            "organization changed (a post is public only with its holder's name)."
         ),
     )
 
     class Meta:
         model = Position
         fields = []
-
-    def filter_updated_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        return queryset.filter(Q(updated_at__gte=value) | Q(person__updated_at__gte=value))

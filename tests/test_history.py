@@ -14,8 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 # Derived data, recomputed from the records that keep history; nobody edits it (old
-# addresses: the history of the record shows each slug change).
-DERIVED = {"PublicIncidentCount", "SlugRedirect"}
+# addresses: the history of the record shows each slug change; public use: when places,
+# organizations and posts entered or left public view, as the mirror feed last saw it).
+DERIVED = {"PublicIncidentCount", "SlugRedirect", "PublicUse"}
 # Proposed changes are themselves the record of who proposed, reviewed and when; once
 # published, the record's own history holds the change.
 WORKFLOW = {"Revision"}

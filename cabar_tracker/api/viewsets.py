@@ -53,7 +53,7 @@ from cabar_tracker.spreadsheet import (
     csv_download,
     line_writer,
 )
-from incidents import revisions
+from incidents import mirror, revisions
 
 JSON_AND_CSV = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
 JSON_CSV_AND_GEOJSON = [*JSON_AND_CSV, GeoJSONRenderer]
@@ -79,6 +79,18 @@ def serializer_columns(serializer: serializers.BaseSerializer, prefix: str = "")
         else:
             columns.append(column)
     return columns
+
+
+def refuse_unknown_parameters(request, known_parameters: set[str]) -> None:
+    """A misspelt filter (`?palce=almaty`) would otherwise be ignored and the whole list
+    answered as if filtered: a silently wrong answer. Refuse it with a 400 naming it and
+    the parameters the endpoint takes."""
+    unknown = sorted(set(request.query_params) - known_parameters)
+    if unknown:
+        known = ", ".join(sorted(known_parameters))
+        raise serializers.ValidationError(
+            {name: [f"Unknown parameter. This list takes: {known}."] for name in unknown}
+        )
 
 
 class JsonErrorsMixin:
@@ -120,6 +132,9 @@ class RecordViewSet(
     write_serializer_class: type
     # Keys of the list order; the paginator adds the primary key if it is missing.
     ordering: tuple[str, ...] = ("id",)
+    # For a record public by use (places, organizations, posts): its `PublicUseKind`, so a
+    # mirror's visit records what is public now before it reads (`incidents.mirror`).
+    public_use_kind: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -256,19 +271,11 @@ class RecordViewSet(
             known |= set(self.filterset_class.base_filters)
         return known
 
-    def refuse_unknown_parameters(self, request) -> None:
-        """A misspelt filter (`?palce=almaty`) would otherwise be ignored and the whole list
-        answered as if filtered: a silently wrong answer. Refuse it, naming it."""
-        known_parameters = self.known_parameters()
-        unknown = sorted(set(request.query_params) - known_parameters)
-        if unknown:
-            known = ", ".join(sorted(known_parameters))
-            raise serializers.ValidationError(
-                {name: [f"Unknown parameter. This list takes: {known}."] for name in unknown}
-            )
-
     def list(self, request, *args, **kwargs) -> Response:
-        self.refuse_unknown_parameters(request)
+        refuse_unknown_parameters(request, self.known_parameters())
+        if self.public_use_kind and "updated_since" in request.query_params:
+            # Whatever this copy holds now, the removals feed can later say it left.
+            mirror.bring_public_use_up_to_date([self.public_use_kind])
         every_row, bom = self.delivery(request)
         queryset = self.filter_queryset(self.get_queryset())
         if self.request.accepted_renderer.format == "csv":
@@ -364,6 +371,9 @@ class RecordViewSet(
         return self.request.path.rstrip("/").rsplit("/", 1)[-1] or self.basename
 
     def retrieve(self, request, *args, **kwargs) -> Response:
+        # A detail takes no filter: `?fields=` or a list's filter would otherwise be
+        # ignored as silently.
+        refuse_unknown_parameters(request, {"format"})
         record = self.get_object()
         self.prepare([record], detail=True)
         data = self.detail_data(record)

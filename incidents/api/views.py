@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -26,8 +26,8 @@ from cabar_tracker.api.viewsets import (
     ArchiveMixin,
     JsonErrorsMixin,
     RecordViewSet,
+    refuse_unknown_parameters,
 )
-from cabar_tracker.publishing import PublicationState
 from incidents import columns, exports
 from incidents.api import serializers as s
 from incidents.api.places import attach_ancestors
@@ -39,6 +39,7 @@ from incidents.filters import (
     SourceFilter,
     StatementApiFilter,
 )
+from incidents.mirror import REMOVABLE_TYPES, RemovalReason, removed_since
 from incidents.models import (
     NEWEST_FIRST,
     Allegation,
@@ -46,6 +47,7 @@ from incidents.models import (
     Incident,
     IncidentEvent,
     Location,
+    PublicUseKind,
     Situation,
     Source,
     Statement,
@@ -237,6 +239,7 @@ class LocationViewSet(RecordViewSet):
     place after the place it is inside)."""
 
     model = Location
+    public_use_kind = PublicUseKind.LOCATION
     filterset_class = LocationFilter
     renderer_classes = JSON_CSV_AND_GEOJSON
     ordering = ("path", "id")
@@ -372,25 +375,6 @@ class SourceViewSet(ArchiveMixin, RecordViewSet):
 # --- removals -------------------------------------------------------------------------------
 
 
-class RemovalReason:
-    ARCHIVED = "archived"
-    UNPUBLISHED = "unpublished"
-    INCIDENT_REMOVED = "incident_removed"
-    PERSON_REMOVED = "person_removed"
-    IDENTITY_WITHHELD = "identity_withheld"
-    CHOICES = [ARCHIVED, UNPUBLISHED, INCIDENT_REMOVED, PERSON_REMOVED, IDENTITY_WITHHELD]
-
-
-REMOVABLE = [
-    ("incident", Incident),
-    ("detention", Detention),
-    ("person", Person),
-    ("situation", Situation),
-    ("statement", Statement),
-    ("source", Source),
-]
-
-
 class RemovalsQuerySerializer(serializers.Serializer):
     since = serializers.DateTimeField(
         help_text="ISO 8601 date and time, e.g. 2024-05-01T00:00:00Z."
@@ -398,7 +382,7 @@ class RemovalsQuerySerializer(serializers.Serializer):
 
 
 class RemovalSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=[name for name, _model in REMOVABLE])
+    type = serializers.ChoiceField(choices=REMOVABLE_TYPES)
     id = serializers.IntegerField()
     reason = serializers.ChoiceField(
         choices=RemovalReason.CHOICES,
@@ -407,7 +391,9 @@ class RemovalSerializer(serializers.Serializer):
             "since then (it was, or may have been, unpublished). incident_removed / "
             "person_removed: a detention whose incident or person went. identity_withheld: "
             "a person whose identity is withheld (now or since then): drop their name "
-            "wherever you stored it."
+            "wherever you stored it (the person's neutral label is in updated_since). "
+            "no_longer_used: a place, organization or post that nothing public uses any "
+            "more (a post also when its holder is no longer public by name)."
         ),
     )
 
@@ -415,64 +401,6 @@ class RemovalSerializer(serializers.Serializer):
 class RemovalsSerializer(serializers.Serializer):
     since = serializers.DateTimeField()
     results = RemovalSerializer(many=True)
-
-
-def removed_since(since) -> list[dict]:
-    """Records a mirror may hold (they were published once: `published_at` is set) that
-    left the public since `since`, or changed in a way that must remove a name.
-
-    There is no history table yet, so "unpublished since" is approximated by "not published
-    now and changed since": a record edited after it was unpublished is listed again, which
-    only makes a mirror drop what it had already dropped.
-    """
-    ever_published = Q(published_at__isnull=False)
-    # A detention was public only if its incident and its person were published too: a
-    # detention published inside a case that never was has never been on the site.
-    detention_ever_public = (
-        ever_published
-        & Q(incident__published_at__isnull=False)
-        & Q(person__published_at__isnull=False)
-    )
-    archived = Q(archived_at__gte=since)
-    unpublished = ~Q(publication_state=PublicationState.PUBLISHED) & Q(updated_at__gte=since)
-    gone = ever_published & (archived | unpublished)
-
-    results: list[dict] = []
-
-    def add(type_name: str, reason: str, ids) -> None:
-        results.extend({"type": type_name, "id": pk, "reason": reason} for pk in ids)
-
-    for type_name, model in REMOVABLE:
-        once_public = detention_ever_public if model is Detention else ever_published
-        rows = model.objects.filter(once_public & (archived | unpublished)).values_list(
-            "pk", "archived_at"
-        )
-        for pk, archived_at in rows:
-            archived_now = archived_at is not None and archived_at >= since
-            add(
-                type_name,
-                RemovalReason.ARCHIVED if archived_now else RemovalReason.UNPUBLISHED,
-                [pk],
-            )
-
-    listed = {(row["type"], row["id"]) for row in results}
-    removed_incidents = Incident.objects.filter(gone).values("pk")
-    removed_persons = Person.objects.filter(gone).values("pk")
-    for reason, condition in (
-        (RemovalReason.INCIDENT_REMOVED, Q(incident__in=removed_incidents)),
-        (RemovalReason.PERSON_REMOVED, Q(person__in=removed_persons)),
-    ):
-        ids = Detention.objects.filter(detention_ever_public & condition).values_list(
-            "pk", flat=True
-        )
-        add("detention", reason, [pk for pk in ids if ("detention", pk) not in listed])
-        listed |= {("detention", pk) for pk in ids}
-
-    withheld = Person.objects.filter(
-        ever_published, identity_withheld=True, updated_at__gte=since, archived_at__isnull=True
-    ).exclude(pk__in=[pk for kind, pk in listed if kind == "person"])
-    add("person", RemovalReason.IDENTITY_WITHHELD, withheld.values_list("pk", flat=True))
-    return sorted(results, key=lambda row: (row["type"], row["id"]))
 
 
 class RemovalsView(JsonErrorsMixin, APIView):
@@ -487,12 +415,16 @@ class RemovalsView(JsonErrorsMixin, APIView):
         operation_id="removals_list",
         summary="Records a mirror must drop",
         description=(
-            "Records that were published once and, since the given time, were archived or "
-            "unpublished, plus detentions whose incident or person went, and persons whose "
-            "identity is withheld. Without a change history, 'unpublished since' is computed "
-            "as 'not published now and changed since then': such records were, or may have "
-            "been, unpublished in that time. Records never published are not listed. Not "
-            "paged. CSV columns: type, id, reason."
+            "Records that were public once and, since the given time, left the public: "
+            "archived or unpublished, detentions whose incident or person went, persons "
+            "whose identity is withheld, and places, organizations and posts that nothing "
+            "public uses any more. Without a change history, 'unpublished since' is "
+            "computed as 'not published now and changed since then': such records were, or "
+            "may have been, unpublished in that time. Records never public are not listed, "
+            "nor anything public now (but a person whose identity became withheld: drop "
+            "their name, then take their neutral label from updated_since). A mirror "
+            "applies this feed first, then each list's updated_since from the same time. "
+            "Not paged. CSV columns: type, id, reason."
         ),
         parameters=[
             OpenApiParameter(
@@ -505,6 +437,7 @@ class RemovalsView(JsonErrorsMixin, APIView):
         responses=RemovalsSerializer,
     )
     def get(self, request) -> Response:
+        refuse_unknown_parameters(request, {"since", "format"})
         query = RemovalsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         since = query.validated_data["since"]

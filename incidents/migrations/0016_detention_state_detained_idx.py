@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0015_merge_dates_and_slug_redirects'),
-        ('people', '0009_position_updated_at'),
+        ("incidents", "0015_merge_dates_and_slug_redirects"),
+        ("people", "0009_position_updated_at"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='detention',
-            index=models.Index(fields=['publication_state', 'archived_at', 'detained_on', 'id'], name='detention_state_detained_idx'),
+            model_name="detention",
+            index=models.Index(
+                fields=["publication_state", "archived_at", "detained_on", "id"],
+                name="detention_state_detained_idx",
+            ),
         ),
     ]

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0016_detention_state_detained_idx'),
-        ('incidents', '0016_import_job'),
+        ("incidents", "0016_detention_state_detained_idx"),
+        ("incidents", "0016_import_job"),
     ]
 
-    operations = [
-    ]
+    operations = []

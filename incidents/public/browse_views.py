@@ -20,6 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
+from cabar_tracker.parameters import (
+    PAGE,
+    note_ignored_parameters,
+    refuse_unknown_parameters,
+    takes_parameters,
+)
 from cabar_tracker.spreadsheet import BOM_PARAMETER, bom_requested, content_disposition, in_blocks
 from incidents import columns, exports, glossary
 from incidents.filters import IncidentFilter, StatementFilter
@@ -37,6 +43,7 @@ ABOUT_SOURCES = 50
 
 
 @require_GET
+@takes_parameters("q")
 def search_view(request: HttpRequest) -> HttpResponse:
     form = search.SearchQueryForm(request.GET)
     if not form.is_valid():
@@ -99,9 +106,16 @@ def statement_filter_choices(user) -> dict[str, QuerySet]:
     }
 
 
+def chosen_slugs(filterset: StatementFilter, name: str) -> list[str]:
+    """The current slugs of the records chosen by the filter `name`, when it is valid."""
+    records = getattr(filterset.form, "cleaned_data", {}).get(name) or []
+    return [record.slug for record in records]
+
+
 @require_GET
 def statement_list(request: HttpRequest) -> HttpResponse:
     filterset = StatementFilter(request.GET, queryset=statements_for(request.user), request=request)
+    note_ignored_parameters(request, [*filterset.filters, PAGE])
     # An invalid filter shows its error and no statements, rather than all of them as if
     # the filter had been applied.
     statements = filterset.qs if filterset.is_valid() else Statement.objects.none()
@@ -121,6 +135,11 @@ def statement_list(request: HttpRequest) -> HttpResponse:
         "query_string": query.urlencode(),
         "kinds": StatementKind.choices,
         "dispute_statuses": DisputeStatus.choices,
+        # Several may be chosen (`?speaker=a&speaker=b`, a link from elsewhere): the menus
+        # then let several be kept. Old slugs are shown as the records' current ones.
+        "selected_speakers": chosen_slugs(filterset, "speaker"),
+        "selected_organizations": chosen_slugs(filterset, "organization"),
+        "selected_incidents": chosen_slugs(filterset, "incident"),
         "selected_kinds": request.GET.getlist("kind"),
         "selected_dispute_statuses": request.GET.getlist("dispute_status"),
         **statement_filter_choices(request.user),
@@ -132,6 +151,7 @@ def statement_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@takes_parameters()
 def about(request: HttpRequest) -> HttpResponse:
     sources = Source.objects.published()
     context = {
@@ -192,6 +212,9 @@ def _export(
     An invalid filter is refused rather than dropped: a silently ignored `date_after=2022-13-01`
     would export far more than was asked for.
     """
+    refused = refuse_unknown_parameters(request, [*filterset.filters, BOM_PARAMETER])
+    if refused is not None:
+        return refused
     errors = {} if filterset.is_valid() else dict(filterset.errors)
     options = {}
     if extension == "csv":

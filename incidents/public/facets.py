@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from incidents.counting import Summary, people_detained, people_released, summarize
-from incidents.filters import IncidentFilter
+from incidents.filters import IncidentFilter, SlugsFilter
 from incidents.models import (
     AllegationKind,
     Detention,
@@ -85,10 +85,15 @@ def clean_query(data: QueryDict, filterset: IncidentFilter) -> QueryDict:
     that is not a filter (such as `page`): the base of every link the list page makes, so
     a link never carries a rejected parameter along."""
     query = QueryDict(mutable=True)
-    for name in filterset.filters:
+    cleaned = getattr(filterset.form, "cleaned_data", {})
+    for name, flt in filterset.filters.items():
         if name in filterset.form.errors:
             continue
         values = [value for value in data.getlist(name) if value.strip()]
+        if values and isinstance(flt, SlugsFilter) and cleaned.get(name):
+            # Each record by its current slug: an old one (a link made before the slug was
+            # corrected) found the record, and the links made from here use its new one.
+            values = [record.slug for record in cleaned[name]]
         if values:
             query.setlist(name, values)
     return query
@@ -179,7 +184,7 @@ def build_facets(
     return [
         _situation_facet(label("situation"), per_situation, user, chosen, query),
         _choice_facet("kind", label("kind"), IncidentKind.choices, per_kind, chosen, query),
-        _place_facet(label("place"), per_path, chosen.get("place"), query),
+        _place_facet(label("place"), per_path, chosen.get("place") or [], query),
         _citizenship_facet(label("citizenship"), per_citizenship, chosen, query),
         _choice_facet(
             "allegation", label("allegation"), AllegationKind.choices, per_allegation, chosen, query
@@ -225,15 +230,15 @@ def uncounted_facets(filterset: IncidentFilter, query: QueryDict, user) -> list[
 
     situations = Situation.objects.visible_to(user).order_by("title").values_list("slug", "title")
     picked_situations = [s.slug for s in chosen.get("situation") or []]
-    place = chosen.get("place")
-    shown = Q(kind=LocationKind.COUNTRY) | (Q(pk=place.pk) if place else Q(pk__in=[]))
+    picked_places = {place.pk for place in chosen.get("place") or []}
+    shown = Q(kind=LocationKind.COUNTRY) | Q(pk__in=picked_places)
     places = [
         FacetValue(
             location.slug,
             location.name,
             None,
-            place is not None and place.pk == location.pk,
-            replaced(query, "place", None if place and place.pk == location.pk else location.slug),
+            location.pk in picked_places,
+            toggled(query, "place", location.slug),
         )
         for location in Location.objects.filter(shown).order_by("name").only("slug", "name")
     ]
@@ -369,18 +374,20 @@ def _choice_facet(name, label, choices, counts: dict[str, int], chosen, query) -
     return Facet(name, label, values)
 
 
-def _place_facet(label: str, per_path: dict[str, int], chosen, query) -> Facet:
+def _place_facet(label: str, per_path: dict[str, int], chosen: list[Location], query) -> Facet:
     """Incidents inside each country and each city (a country counts its cities' and
-    sites' incidents), and the chosen place whatever its kind.
+    sites' incidents), and the chosen places whatever their kind; choosing one more place
+    adds its incidents (`?place=almaty&place=shymkent`).
 
     `per_path` counts incidents per exact location, by path; the counts roll up to the
     ancestors in Python through each location's `path` (every incident has one location,
     so nothing is counted twice), and one more query names the countries and cities.
     """
     ids = {int(part) for path in per_path for part in path.strip("/").split("/") if part}
+    chosen_ids = {place.pk for place in chosen}
     shown = Q(pk__in=ids, kind__in=[LocationKind.COUNTRY, LocationKind.CITY])
-    if chosen is not None:
-        shown |= Q(pk=chosen.pk)
+    if chosen_ids:
+        shown |= Q(pk__in=chosen_ids)
     places = list(Location.objects.filter(shown).only("name", "slug", "kind", "path"))
     by_id = {place.pk: place for place in places}
 
@@ -391,7 +398,7 @@ def _place_facet(label: str, per_path: dict[str, int], chosen, query) -> Facet:
     entries = []
     for place in places:
         count = sum(n for path, n in per_path.items() if path.startswith(place.path))
-        selected = chosen is not None and chosen.pk == place.pk
+        selected = place.pk in chosen_ids
         if not (count or selected):
             continue
         ancestors = shown_ancestors(place)
@@ -401,7 +408,7 @@ def _place_facet(label: str, per_path: dict[str, int], chosen, query) -> Facet:
             place.name,
             count,
             selected,
-            replaced(query, "place", None if selected else place.slug),
+            toggled(query, "place", place.slug),
             depth=len(ancestors),
         )
         entries.append((sort_key, value))
@@ -449,15 +456,16 @@ def describe_filters(filterset: IncidentFilter, query: QueryDict) -> list[Active
                     )
                 )
         elif name == "place":
-            described.append(
-                ActiveFilter(
-                    name,
-                    label,
-                    value.name,
-                    _("in %(place)s") % {"place": value.name},
-                    replaced(query, name, None),
+            for place in value:
+                described.append(
+                    ActiveFilter(
+                        name,
+                        label,
+                        place.name,
+                        _("in %(place)s") % {"place": place.name},
+                        toggled(query, name, place.slug),
+                    )
                 )
-            )
         elif name == "citizenship":
             for code in value:
                 described.append(

@@ -21,6 +21,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from cabar_tracker.parameters import refuse_unknown_parameters
 from incidents.filters import IncidentFilter
 from incidents.models import Incident
 from incidents.public.facets import clean_query, describe_filters, filtered_incidents, title_for
@@ -56,6 +57,9 @@ class IncidentFeed(Feed):
 
     def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         filterset = public_filterset(request)
+        refused = refuse_unknown_parameters(request, filterset.filters)
+        if refused is not None:
+            return refused
         if filterset.form.errors:
             # A feed reader shows no page: say plainly which parameter is wrong.
             return HttpResponseBadRequest(

@@ -22,6 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from cabar_tracker.parameters import PAGE, note_ignored_parameters
 from incidents import public_counts
 from incidents.filters import IncidentFilter
 from incidents.models import Incident, Location
@@ -332,6 +333,7 @@ def _hidden_fields(query: QueryDict, *leave_out: str) -> list[tuple[str, str]]:
 def incident_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     filterset = incident_filterset(request)
+    note_ignored_parameters(request, [*filterset.filters, PAGE])
     query = clean_query(request.GET, filterset)
     # The maintained counts answer the common filters at any size; the rest are counted
     # live, if they select at most COUNT_CAP incidents (else the page says "more than").

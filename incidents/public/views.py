@@ -19,6 +19,7 @@ from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from cabar_tracker.parameters import PAGE, takes_parameters
 from cabar_tracker.publishing import can_see_unpublished
 from incidents.counting import summarize
 from incidents.models import (
@@ -275,12 +276,14 @@ def get_source_for(user, pk: int) -> Source:
 # --- views ----------------------------------------------------------------------------------
 
 
+@takes_parameters(PAGE)
 def home(request: HttpRequest) -> HttpResponse:
     """The cases: published incidents (and drafts for staff), newest first."""
     page = incident_page(request, Incident.objects.visible_to(request.user))
     return render(request, "incidents/home.html", {"page": page})
 
 
+@takes_parameters()
 def incident_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         incident = get_incident_for(request.user, slug)
@@ -309,6 +312,7 @@ def incident_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "incidents/incident_detail.html", context)
 
 
+@takes_parameters(PAGE)
 def situation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         situation = get_situation_for(request.user, slug)
@@ -325,6 +329,7 @@ def situation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "incidents/situation_detail.html", context)
 
 
+@takes_parameters(PAGE)
 def location_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         location = get_location_for(request.user, slug)
@@ -344,11 +349,13 @@ def location_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "incidents/location_detail.html", context)
 
 
+@takes_parameters()
 def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     statement = get_statement_for(request.user, pk)
     return render(request, "incidents/statement_detail.html", {"statement": statement})
 
 
+@takes_parameters()
 def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_source_for(request.user, pk)
     attach_place_labels(incident.location for incident in source.visible_incidents)

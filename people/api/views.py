@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import F, Prefetch, QuerySet
 
 from cabar_tracker.api.viewsets import ArchiveMixin, RecordViewSet
-from incidents.models import Detention, visible_sources
+from incidents.models import Detention, PublicUseKind, visible_sources
 from people.api import serializers as s
 from people.filters import OrganizationFilter, PersonFilter, PositionFilter
 from people.models import Organization, Person, PersonName, Position, visible_positions
@@ -70,6 +70,7 @@ class OrganizationViewSet(RecordViewSet):
     Not publishable records: every organization is public. Ordered by name."""
 
     model = Organization
+    public_use_kind = PublicUseKind.ORGANIZATION
     filterset_class = OrganizationFilter
     ordering = ("name", "id")
     list_serializer_class = s.OrganizationListSerializer
@@ -110,6 +111,7 @@ class PositionViewSet(RecordViewSet):
     identity are not public. Ordered by id."""
 
     model = Position
+    public_use_kind = PublicUseKind.POSITION
     filterset_class = PositionFilter
     ordering = ("id",)
     list_serializer_class = s.PositionListSerializer

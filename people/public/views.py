@@ -11,6 +11,7 @@ from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from cabar_tracker.parameters import takes_parameters
 from cabar_tracker.publishing import can_see_unpublished
 from incidents.models import Detention, Statement, visible_sources
 from incidents.permalinks import redirect_or_404
@@ -82,6 +83,7 @@ def get_organization_for(user, slug: str) -> Organization:
     return get_object_or_404(organizations, slug=slug)
 
 
+@takes_parameters()
 def person_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         person = get_person_for(request.user, slug)
@@ -97,6 +99,7 @@ def person_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "people/person_detail.html", context)
 
 
+@takes_parameters()
 def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         organization = get_organization_for(request.user, slug)

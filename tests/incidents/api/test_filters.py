@@ -7,7 +7,14 @@ import pytest
 from django.utils import timezone
 
 from incidents import filters
-from incidents.models import AllegationKind, IncidentKind, LocationKind, Outcome, SourceKind
+from incidents.models import (
+    AllegationKind,
+    IncidentKind,
+    Location,
+    LocationKind,
+    Outcome,
+    SourceKind,
+)
 from tests.api_personas import API
 from tests.factories import (
     AllegationFactory,
@@ -80,9 +87,12 @@ def test_it_filters_incidents_by_situation_and_update_time(api):
     unrest = SituationFactory(slug="unrest")
     in_unrest = IncidentFactory(situation=unrest)
     other = IncidentFactory()
-    type(other).objects.filter(pk=other.pk).update(
-        updated_at=timezone.now() - datetime.timedelta(days=30)
-    )
+    # Neither it nor what its item shows (its situation, its place and the places around
+    # it, which give its map point) changed lately.
+    month_ago = timezone.now() - datetime.timedelta(days=30)
+    type(other).objects.filter(pk=other.pk).update(updated_at=month_ago)
+    Location.objects.update(updated_at=month_ago)
+    type(other.situation).objects.filter(pk=other.situation_id).update(updated_at=month_ago)
 
     assert listed(api, "incidents", situation="unrest") == [in_unrest.pk]
     since = (timezone.now() - datetime.timedelta(days=1)).isoformat()
@@ -289,16 +299,18 @@ def test_places_and_posts_take_updated_since(api):
 
     from django.utils import timezone
 
-    from incidents.models import Location
-    from people.models import Position
+    from incidents.models import Incident, Location
+    from people.models import Organization, Position
     from tests.factories import PositionFactory, PublicPlaceFactory
 
     PublicPlaceFactory()
     old_post = PositionFactory()
     long_ago = timezone.now() - datetime.timedelta(days=3)
     Location.objects.update(updated_at=long_ago)  # the place and the country it is in
+    Incident.objects.update(updated_at=long_ago)  # the case that made it public
     Position.objects.filter(pk=old_post.pk).update(updated_at=long_ago)
     type(old_post.person).objects.filter(pk=old_post.person_id).update(updated_at=long_ago)
+    Organization.objects.filter(pk=old_post.organization_id).update(updated_at=long_ago)
     since = (timezone.now() - datetime.timedelta(minutes=1)).isoformat()
     new_place, new_post = PublicPlaceFactory(parent=None), PositionFactory()
 
