@@ -23,7 +23,7 @@ year, and never a staff-only note, for anyone.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -62,7 +62,6 @@ def export_queryset(
     the filters); the related lists are limited here, each by its own visibility rule.
     """
     user = context.user
-    visible_sources = _sources(user)
     # No column reads these; converting their datetimes cost a fifth of the export's time.
     unread = (
         "created_at",
@@ -70,13 +69,7 @@ def export_queryset(
         *(f"situation__{name}" for name in ("summary", "description", "created_at")),
         *(f"situation__{name}" for name in ("updated_at", "published_at")),
     )
-    queryset = (
-        incidents.select_related("location", "situation")
-        .defer(*unread)
-        .prefetch_related(
-            Prefetch("sources", queryset=visible_sources.order_by("pk"), to_attr="export_sources")
-        )
-    )
+    queryset = incidents.select_related("location", "situation").defer(*unread)
     if with_detentions:
         detentions = (
             Detention.objects.visible_to(user)
@@ -85,25 +78,53 @@ def export_queryset(
         )
         queryset = queryset.prefetch_related(
             Prefetch("detentions", queryset=detentions, to_attr="export_detentions"),
-            *_detention_prefetches(user, "export_detentions__"),
+            Prefetch(
+                "export_detentions__allegations", queryset=Allegation.objects.order_by("kind", "pk")
+            ),
         )
     return queryset
 
 
-def _sources(user) -> QuerySet[Source]:
+def attach_sources(records: list, user) -> None:
+    """Set `export_sources` on each record (incidents, detentions or statements of one kind):
+    the sources it cites that the reader may see, by id.
+
+    Two queries, the links by the records' ids (from the link table's unique index), then
+    the sources by theirs. A `prefetch_related("sources")` with the visibility filter made
+    SQLite start from the sources instead (their state index), probing the link table once
+    per source and record: 0.6 s for each 500 detentions with 5,000 sources."""
+    if not records:
+        return
+    field = type(records[0])._meta.get_field("sources")
+    through = field.remote_field.through
+    own, other = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
+    links = list(
+        through.objects.filter(**{f"{own}__in": [record.pk for record in records]}).values_list(
+            own, other
+        )
+    )
     # Only the sources' addresses and titles are exported.
-    return Source.objects.visible_to(user).only("pk", "url", "title")
+    visible = Source.objects.visible_to(user).only("pk", "url", "title")
+    sources = visible.in_bulk({source_id for _record_id, source_id in links})
+    cited: dict[int, list[Source]] = {}
+    for record_id, source_id in links:
+        if source_id in sources:
+            cited.setdefault(record_id, []).append(sources[source_id])
+    for record in records:
+        record.export_sources = sorted(cited.get(record.pk, []), key=lambda source: source.pk)
 
 
-def _detention_prefetches(user, prefix: str = "") -> list[Prefetch]:
-    return [
-        Prefetch(f"{prefix}allegations", queryset=Allegation.objects.order_by("kind", "pk")),
-        Prefetch(
-            f"{prefix}sources",
-            queryset=_sources(user).order_by("pk"),
-            to_attr="export_sources",
-        ),
-    ]
+def prepare_incidents(incidents: list[Incident], context: ExportContext) -> None:
+    """What a chunk of incidents needs besides its queryset: their sources."""
+    attach_sources(incidents, context.user)
+
+
+def prepare_detentions(detentions: list[Detention], context: ExportContext) -> None:
+    attach_sources(detentions, context.user)
+
+
+def prepare_statements(statements: list[Statement], context: ExportContext) -> None:
+    attach_sources(statements, context.user)
 
 
 def detention_export_queryset(
@@ -114,7 +135,7 @@ def detention_export_queryset(
     allegations and sources."""
     return detentions.select_related(
         "incident__location", "person", "custody_location", "release_location"
-    ).prefetch_related(*_detention_prefetches(context.user))
+    ).prefetch_related(Prefetch("allegations", queryset=Allegation.objects.order_by("kind", "pk")))
 
 
 def statement_export_queryset(
@@ -140,13 +161,15 @@ def statement_export_queryset(
             queryset=Person.objects.visible_to(user).order_by("pk"),
             to_attr="export_people",
         ),
-        Prefetch("sources", queryset=_sources(user).order_by("pk"), to_attr="export_sources"),
     )
 
 
-def rows(queryset: QuerySet) -> Iterator[Any]:
-    """Every row of `queryset`, read in keyset chunks in its order."""
+def rows(queryset: QuerySet, prepare: Callable[[list], None] | None = None) -> Iterator[Any]:
+    """Every row of `queryset`, read in keyset chunks in its order, each chunk given to
+    `prepare` first (to attach what a prefetch cannot fetch well)."""
     for chunk in chunks(queryset, CHUNK_SIZE):
+        if prepare is not None:
+            prepare(chunk)
         yield from chunk
 
 
@@ -179,11 +202,17 @@ def incidents_csv(
 ) -> Iterator[str]:
     """One row per incident."""
     queryset = export_queryset(incidents, context, with_detentions=False)
-    yield from csv_lines(INCIDENT_COLUMNS, rows(queryset), context, bom=bom)
+    records = rows(queryset, lambda chunk: prepare_incidents(chunk, context))
+    yield from csv_lines(INCIDENT_COLUMNS, records, context, bom=bom)
 
 
-def _detentions_of(queryset: QuerySet[Incident]) -> Iterator[Detention]:
-    for incident in rows(queryset):
+def _detentions_of(queryset: QuerySet[Incident], context: ExportContext) -> Iterator[Detention]:
+    def prepare(incidents: list[Incident]) -> None:
+        prepare_detentions(
+            [d for incident in incidents for d in incident.export_detentions], context
+        )
+
+    for incident in rows(queryset, prepare):
         # The prefetch set each detention's `incident` to this one: no query per row.
         yield from incident.export_detentions
 
@@ -194,7 +223,7 @@ def detentions_csv(
     """One row per detention the reader may see in these incidents, with its incident's key
     columns (the page export, filtered as the case list)."""
     queryset = export_queryset(incidents, context, with_detentions=True)
-    yield from csv_lines(DETENTION_ROW_COLUMNS, _detentions_of(queryset), context, bom=bom)
+    yield from csv_lines(DETENTION_ROW_COLUMNS, _detentions_of(queryset, context), context, bom=bom)
 
 
 def detention_list_csv(
@@ -202,7 +231,8 @@ def detention_list_csv(
 ) -> Iterator[str]:
     """The same rows for a list of detentions (the API, filtered as its detentions list)."""
     queryset = detention_export_queryset(detentions, context)
-    yield from csv_lines(DETENTION_ROW_COLUMNS, rows(queryset), context, bom=bom)
+    records = rows(queryset, lambda chunk: prepare_detentions(chunk, context))
+    yield from csv_lines(DETENTION_ROW_COLUMNS, records, context, bom=bom)
 
 
 def statements_csv(
@@ -210,7 +240,8 @@ def statements_csv(
 ) -> Iterator[str]:
     """One row per statement, with the cases and people it is about and its dispute note."""
     queryset = statement_export_queryset(statements, context)
-    yield from csv_lines(STATEMENT_COLUMNS, rows(queryset), context, bom=bom)
+    records = rows(queryset, lambda chunk: prepare_statements(chunk, context))
+    yield from csv_lines(STATEMENT_COLUMNS, records, context, bom=bom)
 
 
 def incidents_json(incidents: QuerySet[Incident], context: ExportContext) -> Iterator[str]:
@@ -218,9 +249,16 @@ def incidents_json(incidents: QuerySet[Incident], context: ExportContext) -> Ite
     queryset = export_queryset(incidents, context, with_detentions=True)
     incident_columns = columns_for(INCIDENT_COLUMNS, for_staff=context.for_staff)
     detention_columns = columns_for(DETENTION_COLUMNS, for_staff=context.for_staff)
+
+    def prepare(incidents: list[Incident]) -> None:
+        prepare_incidents(incidents, context)
+        prepare_detentions(
+            [d for incident in incidents for d in incident.export_detentions], context
+        )
+
     yield "["
     separator = "\n"
-    for incident in rows(queryset):
+    for incident in rows(queryset, prepare):
         record = _record(incident_columns, incident, context)
         record["detentions"] = [
             _record(detention_columns, detention, context)

@@ -645,14 +645,17 @@ class Detention(PartialDateSpan, PublishableModel):
             ),
         ]
         indexes = [
-            # The API's detentions list and its CSV, newest detained first, page after page
-            # and chunk after chunk: state and archiving equal, then ORDER BY detained_on, id
-            # LIMIT n from a position (cabar_tracker.keyset), read from the index. Without
-            # it SQLite sorted every visible detention for each page: 2.4 s a chunk at
-            # 100,000 detentions, 30 ms with it.
+            # The public's detentions list (API) and its CSV, newest detained first, page
+            # after page and chunk after chunk: ORDER BY detained_on, id LIMIT n from a
+            # position (cabar_tracker.keyset), read from this index: 30 ms a chunk at
+            # 100,000 detentions, where SQLite sorted every visible one (2.4 s). Partial, on
+            # what the public sees: with the state as its leading columns, SQLite took it
+            # for a case's detentions too (incident_id = ? ORDER BY detained_on) and read
+            # every detention, 0.9 s a case page instead of 1 ms.
             models.Index(
-                fields=["publication_state", "archived_at", "detained_on", "id"],
-                name="detention_state_detained_idx",
+                fields=["detained_on", "id"],
+                condition=Q(publication_state="published", archived_at__isnull=True),
+                name="detention_public_detained_idx",
             ),
         ]
 

@@ -92,6 +92,7 @@ class ExportTableMixin:
 
     csv_table: str
     csv_export_queryset: Callable
+    csv_prepare: Callable  # what each chunk needs besides its queryset (exports.prepare_*)
 
     @classmethod
     def csv_columns_for(cls, *, for_staff: bool) -> list[str]:
@@ -108,9 +109,15 @@ class ExportTableMixin:
         return type(self).csv_export_queryset(queryset, self.export_context())
 
     def csv_lines(self, chunks_of_rows: Iterable[list], *, bom: bool) -> Iterator[str]:
-        records = (row for rows in chunks_of_rows for row in rows)
+        context = self.export_context()
+        records = (row for rows in self._prepared(chunks_of_rows, context) for row in rows)
         table = columns.TABLES[self.csv_table]
-        return exports.csv_lines(table, records, self.export_context(), bom=bom)
+        return exports.csv_lines(table, records, context, bom=bom)
+
+    def _prepared(self, chunks_of_rows: Iterable[list], context) -> Iterator[list]:
+        for rows in chunks_of_rows:
+            type(self).csv_prepare(rows, context)
+            yield rows
 
 
 def _incidents_for_export(queryset: QuerySet, context: exports.ExportContext) -> QuerySet:
@@ -129,6 +136,7 @@ class IncidentViewSet(ExportTableMixin, ArchiveMixin, RecordViewSet):
     renderer_classes = JSON_CSV_AND_GEOJSON
     csv_table = "incidents"
     csv_export_queryset = staticmethod(_incidents_for_export)
+    csv_prepare = staticmethod(exports.prepare_incidents)
     ordering = ("-start_date", "-id")
     list_serializer_class = s.IncidentListSerializer
     detail_serializer_class = s.IncidentDetailSerializer
@@ -195,6 +203,7 @@ class DetentionViewSet(ExportTableMixin, ArchiveMixin, RecordViewSet):
     filterset_class = DetentionFilter
     csv_table = "detentions"
     csv_export_queryset = staticmethod(exports.detention_export_queryset)
+    csv_prepare = staticmethod(exports.prepare_detentions)
     ordering = ("-detained_on", "-id")
     list_serializer_class = s.DetentionListSerializer
     detail_serializer_class = s.DetentionDetailSerializer
@@ -297,6 +306,7 @@ class StatementViewSet(ExportTableMixin, ArchiveMixin, RecordViewSet):
     filterset_class = StatementApiFilter
     csv_table = "statements"
     csv_export_queryset = staticmethod(exports.statement_export_queryset)
+    csv_prepare = staticmethod(exports.prepare_statements)
     ordering = ("-said_on", "-id")
     list_serializer_class = s.StatementListSerializer
     detail_serializer_class = s.StatementDetailSerializer

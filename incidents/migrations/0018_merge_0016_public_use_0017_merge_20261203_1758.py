@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0016_public_use'),
-        ('incidents', '0017_merge_20261203_1758'),
+        ("incidents", "0016_public_use"),
+        ("incidents", "0017_merge_20261203_1758"),
     ]
 
-    operations = [
-    ]
+    operations = []

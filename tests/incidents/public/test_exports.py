@@ -414,7 +414,7 @@ def make_incidents(count: int) -> None:
 
 @pytest.mark.parametrize("count", [3, 30])
 @pytest.mark.parametrize(
-    ("url", "budget"), [(INCIDENTS_CSV, 3), (DETENTIONS_CSV, 6), (INCIDENTS_JSON, 6)]
+    ("url", "budget"), [(INCIDENTS_CSV, 4), (DETENTIONS_CSV, 6), (INCIDENTS_JSON, 8)]
 )
 def test_export_query_count_does_not_grow_with_rows(
     client, django_assert_max_num_queries, url, budget, count
@@ -422,9 +422,10 @@ def test_export_query_count_does_not_grow_with_rows(
     make_incidents(count)
 
     # Guards against N+1, per chunk of 500 incidents: 1 their positions (ids and ordering
-    # keys), 2 the incidents with their places and situations, 3 their sources; for the
-    # detentions CSV and the JSON also 4 the detentions with persons and places, 5 their
-    # allegations, 6 their sources.
+    # keys), 2 the incidents with their places and situations; for the incidents CSV and
+    # the JSON, their sources: 3 the links, 4 the sources; for the detentions CSV and the
+    # JSON, the detentions with persons and places, their allegations and their sources
+    # (links, sources).
     with django_assert_max_num_queries(budget):
         content = body(client.get(url))
     if url == INCIDENTS_JSON:
@@ -433,7 +434,7 @@ def test_export_query_count_does_not_grow_with_rows(
         assert len(list(csv.DictReader(io.StringIO(content)))) == count
 
 
-@pytest.mark.parametrize(("url", "per_chunk"), [(INCIDENTS_CSV, 3), (DETENTIONS_CSV, 6)])
+@pytest.mark.parametrize(("url", "per_chunk"), [(INCIDENTS_CSV, 4), (DETENTIONS_CSV, 6)])
 def test_it_reads_every_row_in_chunks_of_the_same_few_queries(
     client, django_assert_max_num_queries, monkeypatch, url, per_chunk
 ):
