@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
+from cabar_tracker.errors import bad_parameter
+from cabar_tracker.parameters import BadParameter
 from cabar_tracker.publishing import can_see_unpublished
 
 PRIVATE_AREAS = ("/staff/", "/admin/", "/accounts/", "/account/")
@@ -55,3 +57,19 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+
+class BadParameterMiddleware:
+    """A view that could not use a parameter raised `BadParameter`: a 400 naming it, an
+    HTML page or, under the API, JSON."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if isinstance(exception, BadParameter):
+            return bad_parameter(request, exception)
+        return None

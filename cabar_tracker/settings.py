@@ -97,6 +97,8 @@ MIDDLEWARE = [
     # Cache-Control: private, no-store on every response to staff and in the private areas.
     "cabar_tracker.middleware.PrivateResponsesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A parameter a view cannot use is a 400 naming it (cabar_tracker/parameters.py).
+    "cabar_tracker.middleware.BadParameterMiddleware",
     # Records who made each change in the history tables.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -194,3 +194,67 @@ def test_keys_too_large_for_the_database_in_the_review_paths_are_404(reviewer_cl
     """Publishing a whole case and undoing one field take keys from the address."""
     assert reviewer_client.post(url, {"version": "1"}).status_code == 404
     assert reviewer_client.get(url).status_code in (404, 405)
+
+
+# --- numbers read by hand on the staff pages ------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["²", "٣", str(2**63), "9" * 400, "-1"])
+def test_a_record_number_the_database_cannot_hold_is_a_400_naming_it(reviewer_client, value):
+    response = reviewer_client.get(reverse("staff:statement_add"), {"incident": value})
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "The parameter “incident” cannot be used" in content
+    assert 'role="alert"' in content
+
+
+def test_a_record_number_still_preselects_the_case(reviewer_client):
+    incident = IncidentFactory()
+    response = reviewer_client.get(reverse("staff:statement_add"), {"incident": incident.pk})
+    assert response.status_code == 200
+    assert response.context["form"].initial["incidents"] == [incident.pk]
+
+
+@pytest.mark.parametrize("value", ["²", str(2**64)])
+def test_a_merge_candidate_that_is_no_number_is_a_400(admin_client, value):
+    person = DetentionFactory().person
+    response = admin_client.get(reverse("staff:person_merge", args=[person.pk]), {"merge": value})
+    assert response.status_code == 400
+    assert "“merge”" in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["9" * 20, str(2**63), "²", "0", "x"])
+def test_a_history_page_number_out_of_range_is_a_400(reviewer_client, value):
+    incident = IncidentFactory()
+    url = reverse(
+        "staff:history",
+        kwargs={"app_label": "incidents", "model_name": "incident", "pk": incident.pk},
+    )
+    response = reviewer_client.get(url, {"page": value})
+    assert response.status_code == 400
+    assert "“page”" in response.content.decode()
+    assert reviewer_client.get(url, {"page": "1"}).status_code == 200
+
+
+def test_a_birth_year_hint_in_other_digits_is_no_hint(editor_client):
+    response = editor_client.get(
+        reverse("staff:person_candidates"), {"name": "Ruzakhunov", "birth_year": "١٩٨٥"}
+    )
+    assert response.status_code == 200
+    assert response.json()["name"] == "Ruzakhunov"
+
+
+@pytest.mark.parametrize("version", ["²", "9" * 30])
+def test_a_revert_from_a_version_no_record_has_is_a_400(reviewer_client, version):
+    incident = IncidentFactory()
+    entry = incident.history.first()
+    url = reverse(
+        "staff:history_revert",
+        kwargs={
+            "app_label": "incidents",
+            "model_name": "incident",
+            "pk": incident.pk,
+            "history_id": entry.history_id,
+        },
+    )
+    assert reviewer_client.post(url, {"version": version}).status_code == 400
