@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "simple_history",
     # Locks a username after repeated failed logins from one address (AXES_* below).
     "axes",
+    # The tables every app shares (idempotency keys).
+    "cabar_tracker.apps.TrackerConfig",
     "people",
     "incidents",
 ]
@@ -103,6 +105,9 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A write sent twice with one idempotency key is done once (cabar_tracker/idempotency.py);
+    # after CSRF and authentication, as its process_view needs both.
+    "cabar_tracker.middleware.IdempotencyMiddleware",
     # Turns a login refused by django-axes into the lockout page; must come last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -187,6 +192,11 @@ LOGIN_URL = "login"
 # A typo like 1022 or 9999 is refused with the range rather than stored.
 PLAUSIBLE_FIRST_YEAR = env_int("PLAUSIBLE_FIRST_YEAR", 1900)
 PLAUSIBLE_YEARS_AHEAD = env_int("PLAUSIBLE_YEARS_AHEAD", 1)
+
+# A write sent again with the same idempotency key within this many hours (a form sent
+# twice, an API client retrying) answers as the first did and writes nothing
+# (cabar_tracker/idempotency.py); older keys are removed.
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
 
 # The admin's history pages show versions but do not restore them: a restore there would skip
 # the review step. Reviewers revert on the staff history pages.
