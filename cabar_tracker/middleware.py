@@ -12,7 +12,7 @@ said (an API detail's `private` with its ETag, for instance).
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -146,3 +146,35 @@ class IdempotencyMiddleware:
             return Request(request, authenticators=authenticators).user
         except APIException:
             return None  # DRF answers 401 or 403 itself
+
+
+# Headers an error answer keeps when it is rewritten as JSON.
+KEPT_ERROR_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary", "Cache-Control")
+
+
+class ApiErrorsAsJsonMiddleware:
+    """Every error of the API is JSON, whoever answered it: DRF's own errors are, and the
+    error handlers (cabar_tracker/errors.py) answer JSON under /api/; this catches the rest
+    (the schema and docs views answer a wrong method or format in YAML or HTML)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not request.path.startswith(idempotency.API_PREFIX)
+            or "json" in response.get("Content-Type", "")
+        ):
+            return response
+        data = getattr(response, "data", None)
+        if isinstance(data, dict) and "detail" in data:
+            body = {"detail": str(data["detail"])}
+        else:
+            body = {"detail": response.reason_phrase}
+        answer = JsonResponse(body, status=response.status_code)
+        for header in KEPT_ERROR_HEADERS:
+            if header in response:
+                answer[header] = response[header]
+        return answer

@@ -258,3 +258,35 @@ def test_a_revert_from_a_version_no_record_has_is_a_400(reviewer_client, version
         },
     )
     assert reviewer_client.post(url, {"version": version}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status"),
+    [
+        ("get", "/incidents/?q=a%00b", {}, 400),
+        ("get", "/incidents/", {"HTTP_AUTHORIZATION": "Basic c2VjcmV0"}, 401),
+        ("post", "/incidents/", {}, 401),
+        ("get", "/no-such-thing/", {}, 404),
+        ("get", "/docs/?format=yaml", {}, 404),
+        ("delete", "/", {}, 405),
+        ("post", "/schema/", {}, 405),
+        ("post", "/docs/", {}, 405),
+    ],
+)
+def test_every_api_error_is_json(client, method, path, headers, status):
+    response = getattr(client, method)(f"{API}{path}", **headers)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response.json()  # {"detail": …}, or the parameters with their messages
+
+
+def test_an_api_write_without_the_permission_is_a_json_403(staff_api):
+    response = staff_api.post(f"{API}/sources/", {"title": "x"}, format="json")
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+
+
+def test_a_wrong_method_keeps_its_allow_header_as_json(client):
+    response = client.post(f"{API}/schema/")
+    assert response.status_code == 405
+    assert "GET" in response["Allow"]
