@@ -13,10 +13,16 @@ import pytest
 from django.urls import reverse
 
 from incidents.importer import import_detentions
-from incidents.models import Incident
+from incidents.models import FollowUpAction, Incident, Source
 from incidents.public.charts import MAX_BARS
 from tests.api_personas import API
-from tests.factories import DetentionFactory, IncidentFactory, LocationFactory
+from tests.factories import (
+    DetentionFactory,
+    IncidentFactory,
+    LocationFactory,
+    OrganizationFactory,
+    PersonFactory,
+)
 from tests.incidents.staff.test_edit_pages import incident_data
 from tests.incidents.staff.test_import import csv_text, new_case_row
 
@@ -117,10 +123,61 @@ def test_a_year_ahead_is_still_plausible(editor_api):
     assert response.status_code == 201, response.content
 
 
+def test_a_posts_term_is_checked_too(editor_api):
+    position = {
+        "person": PersonFactory().pk,
+        "organization": OrganizationFactory().pk,
+        "title": "Head",
+        "start_date": "1022-01-01",
+    }
+    response = editor_api.post(f"{API}/positions/", position, format="json")
+    assert response.status_code == 400
+    assert "Enter a year from 1900" in str(response.json()["start_date"])
+
+
+def test_a_sources_access_date_is_checked_too(editor_api):
+    response = editor_api.post(
+        f"{API}/sources/", {"title": "Typo", "accessed_on": "9999-01-01"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "Enter a year from 1900" in str(response.json()["accessed_on"])
+    assert not Source.objects.filter(title="Typo").exists()
+
+
+def test_a_follow_ups_date_is_checked_too(editor_client):
+    detention = DetentionFactory()
+    response = editor_client.post(
+        reverse("staff:followup_add", args=[detention.pk]),
+        {"taken_on": "9999-12-31", "kind": "letter", "outcome": "Typo."},
+    )
+    assert response.status_code == 400
+    assert "Enter a year from 1900" in response.content.decode()
+    assert not FollowUpAction.objects.exists()
+
+
+def test_the_range_comes_from_the_settings(editor_api, settings):
+    settings.PLAUSIBLE_FIRST_YEAR = 2000
+    response = editor_api.post(
+        f"{API}/sources/",
+        {"title": "Old", "published_on": {"value": "1995", "precision": "year"}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "Enter a year from 2000" in str(response.json()["published_on"])
+
+
 # --- one stored implausible date does not take the list down --------------------------------
 
 
-@pytest.mark.parametrize("outlier", [datetime.date(9999, 12, 31), datetime.date(1022, 1, 7)])
+@pytest.mark.parametrize(
+    "outlier",
+    [
+        datetime.date(9999, 12, 31),
+        datetime.date(9999, 1, 1),
+        datetime.date(1022, 1, 7),
+        datetime.date(1, 1, 1),
+    ],
+)
 def test_the_case_list_survives_an_implausible_stored_date(client, outlier):
     for day in (3, 7, 10):
         DetentionFactory(incident=IncidentFactory(start_date=datetime.date(2022, 1, day)))
