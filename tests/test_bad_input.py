@@ -347,3 +347,36 @@ def test_a_wrong_method_keeps_its_allow_header_as_json(client):
     response = client.post(f"{API}/schema/")
     assert response.status_code == 405
     assert "GET" in response["Allow"]
+
+
+# --- every text search takes what a search box needs -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/incidents/",
+        "/statements/",
+        "/incidents/export.csv",
+        f"{API}/incidents/",
+        f"{API}/people/",
+        f"{API}/statements/",
+        f"{API}/sources/",
+        f"{API}/organizations/",
+    ],
+)
+@pytest.mark.parametrize("query", ["x" * 201, " ".join(["word"] * 13), "a\x00b"])
+def test_every_text_filter_refuses_what_it_cannot_use_with_a_400(client, path, query):
+    response = client.get(path, {"q": query})
+    assert response.status_code == 400
+    if path.startswith(API):
+        assert list(response.json()) == ["q"]
+    else:  # the filter's label on the pages, its name in the export's message
+        content = response.content.decode()
+        assert "Search" in content or "q: " in content
+
+
+def test_a_text_filter_of_twelve_words_still_searches(client):
+    IncidentFactory(title="Detention of twelve words")
+    response = client.get("/incidents/", {"q": " ".join(["detention"] * 12)})
+    assert response.status_code == 200
