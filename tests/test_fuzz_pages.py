@@ -5,13 +5,15 @@ The URLs come from the URL resolver itself, so a page added later is fuzzed with
 listing it. A concrete address for each route (a real case, person, history entry) is found
 by crawling the demo data from the home page and the staff desk; a route the crawl does not
 reach is fuzzed with made-up path arguments (it answers 404, which must hold too). The
-parameter names of each page are the ones its view reads: the first plain request records
-every name looked up in `request.GET`, so filters, forms and hand-read parameters alike are
-fuzzed, plus a few names no page reads.
+parameter names of each page are the ones its view reads: two first requests record every
+name looked up in `request.GET`, so filters, forms and hand-read parameters alike are
+fuzzed, plus a few names no page reads. Each such page gets every value that once broke a
+page in all its parameters at once (a sweep), then Hypothesis's random mixes, within a time
+budget per page; as staff (a superuser) and, for public pages, anonymously.
 
 The API is left to tests/cabar_tracker/api/test_schemathesis.py (its schema says what it
-takes) and the admin to Django. Figures are printed (pytest -s) and named in the failure
-message.
+takes) and the admin to Django. The figures (routes, requests, answers by class, failures)
+are printed and named in the failure message.
 """
 
 from __future__ import annotations
