@@ -187,7 +187,7 @@ def replay(request: HttpRequest, stored: IdempotencyKey) -> HttpResponse:
                 response[header] = value
         response[REPLAYED_HEADER] = "true"
         return response
-    note = _("This form was sent more than once; it was saved once.")
+    note = _("This form was sent more than once; only the first sending was acted on.")
     if stored.location and 300 <= stored.status_code < 400:
         messages.info(request, note)
         return HttpResponseRedirect(stored.location)

@@ -96,7 +96,7 @@ def test_a_statement_sent_twice_is_saved_once(editor_client):
     assert first.status_code == 302
     assert second.redirect_chain[0] == (first["Location"], 302)
     assert Statement.objects.count() == 1
-    assert "sent more than once; it was saved once" in second.content.decode()
+    assert "sent more than once; only the first sending was acted on" in second.content.decode()
 
 
 def test_a_follow_up_sent_twice_is_recorded_once(editor_client):
