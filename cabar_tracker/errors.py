@@ -10,13 +10,29 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views import defaults
+
+from cabar_tracker.parameters import BadParameter
 
 API_PREFIX = "/api/"
 
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    # The staff pages' own JSON endpoints (the duplicate-person search) end in .json.
+    return _is_api(request) or request.path.endswith(".json")
+
+
+def bad_parameter(request: HttpRequest, error: BadParameter) -> HttpResponse:
+    """A parameter a view could not use (cabar_tracker/parameters.py): 400, naming it."""
+    if _wants_json(request):
+        return JsonResponse({error.name: [error.message]}, status=400)
+    context = {"parameter": error.name, "message": error.message}
+    return render(request, "400.html", context, status=400)
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:

@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     # Background jobs (TASKS below): Django 6's task interface, and its database backend.
     "django_tasks",
     "django_tasks_db",
+    # The tables every app shares (idempotency keys).
+    "cabar_tracker.apps.TrackerConfig",
     "people",
     "incidents",
 ]
@@ -107,6 +109,8 @@ MIDDLEWARE = [
     "cabar_tracker.request_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cabar_tracker.middleware.PermissionsPolicyMiddleware",
+    # Every error under /api/ is JSON, whichever view or handler answered it.
+    "cabar_tracker.middleware.ApiErrorsAsJsonMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -120,10 +124,15 @@ MIDDLEWARE = [
     "accounts.middleware.SessionLimitsMiddleware",
     # Every 403 is a line in the security log.
     "accounts.middleware.SecurityLogMiddleware",
+    # A parameter a view cannot use is a 400 naming it (cabar_tracker/parameters.py).
+    "cabar_tracker.middleware.BadParameterMiddleware",
     # Records who made each change in the history tables.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A write sent twice with one idempotency key is done once (cabar_tracker/idempotency.py);
+    # after CSRF and authentication, as its process_view needs both.
+    "cabar_tracker.middleware.IdempotencyMiddleware",
     # Turns a login refused by django-axes into the lockout page; must come last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -262,6 +271,11 @@ LOGIN_URL = "login"
 # A typo like 1022 or 9999 is refused with the range rather than stored.
 PLAUSIBLE_FIRST_YEAR = env_int("PLAUSIBLE_FIRST_YEAR", 1900)
 PLAUSIBLE_YEARS_AHEAD = env_int("PLAUSIBLE_YEARS_AHEAD", 1)
+
+# A write sent again with the same idempotency key within this many hours (a form sent
+# twice, an API client retrying) answers as the first did and writes nothing
+# (cabar_tracker/idempotency.py); older keys are removed.
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
 
 # The admin's history pages show versions but do not restore them: a restore there would skip
 # the review step. Reviewers revert on the staff history pages.

@@ -13,6 +13,7 @@ import datetime
 import re
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -41,11 +42,34 @@ from incidents.models import (
 )
 from incidents.partial_dates import DateMatch, range_condition
 from incidents.permalinks import moved_to
-from incidents.text_search import TEXT_FIELDS, incident_text_contains, scanned_contains
+from incidents.text_search import (
+    QUERY_MAX_LENGTH,
+    TEXT_FIELDS,
+    check_text_query,
+    incident_text_contains,
+    scanned_contains,
+)
 from people.models import Organization, Person
 
 # What a slug can be (SlugField): anything else is refused without asking the database.
 SLUG_PATTERN = re.compile(r"^[-a-zA-Z0-9_]{1,200}$")
+
+
+class TextQueryField(forms.CharField):
+    """A text search's query: at most QUERY_MAX_LENGTH characters and QUERY_MAX_WORDS
+    words, no control characters; anything else is a 400 naming the parameter."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", QUERY_MAX_LENGTH)
+        super().__init__(*args, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        check_text_query(value)
+
+
+class TextQueryFilter(django_filters.CharFilter):
+    field_class = TextQueryField
 
 
 class SlugsField(ModelMultipleChoiceField):
@@ -216,7 +240,7 @@ class IncidentFilter(django_filters.FilterSet):
     # foreign key or `pk IN (subquery)`), so none asks for DISTINCT: a DISTINCT list is
     # sorted in full before its first page, where a plain one reads the date index in order
     # and stops after a page (bench/README.md has the EXPLAIN).
-    q = django_filters.CharFilter(
+    q = TextQueryFilter(
         method="filter_text",
         label=_("Search"),
         help_text=_(
@@ -462,7 +486,7 @@ class IncidentFilter(django_filters.FilterSet):
 
 
 class StatementFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_text", label=_("Search"))
+    q = TextQueryFilter(method="filter_text", label=_("Search"))
     speaker = slug_filter(
         Person.objects.searchable_by,
         field_name="speaker_person",
@@ -526,17 +550,13 @@ class IncidentApiFilter(IncidentFilter):
     """IncidentFilter as the API offers it: the same filters plus `search`, the name API
     clients expect, as an alias of `q` (same matching, same visibility)."""
 
-    search = django_filters.CharFilter(
-        method="filter_text", label=_("Search"), help_text=_("The same as q.")
-    )
+    search = TextQueryFilter(method="filter_text", label=_("Search"), help_text=_("The same as q."))
 
 
 class StatementApiFilter(StatementFilter):
     """StatementFilter plus `search`, an alias of `q` (see IncidentApiFilter)."""
 
-    search = django_filters.CharFilter(
-        method="filter_text", label=_("Search"), help_text=_("The same as q.")
-    )
+    search = TextQueryFilter(method="filter_text", label=_("Search"), help_text=_("The same as q."))
 
 
 class DetentionFilter(django_filters.FilterSet):
@@ -640,14 +660,12 @@ class LocationFilter(django_filters.FilterSet):
 
 
 class SourceFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
+    q = TextQueryFilter(
         method="filter_text",
         label=_("Search"),
         help_text=_("Words in the title, the publisher or the address."),
     )
-    search = django_filters.CharFilter(
-        method="filter_text", label=_("Search"), help_text=_("The same as q.")
-    )
+    search = TextQueryFilter(method="filter_text", label=_("Search"), help_text=_("The same as q."))
     kind = django_filters.MultipleChoiceFilter(
         choices=SourceKind.choices, label=_("Kind"), help_text=_("Repeat for several.")
     )
@@ -670,14 +688,12 @@ class SourceFilter(django_filters.FilterSet):
 
 
 class SituationFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
+    q = TextQueryFilter(
         method="filter_text",
         label=_("Search"),
         help_text=_("Words in the title or the summary."),
     )
-    search = django_filters.CharFilter(
-        method="filter_text", label=_("Search"), help_text=_("The same as q.")
-    )
+    search = TextQueryFilter(method="filter_text", label=_("Search"), help_text=_("The same as q."))
     updated_since = updated_since_filter()
 
     class Meta:

@@ -815,7 +815,7 @@ class _Importer:
     ) -> Person:
         sex = self._choice("person_sex", Sex)
         birth_year = self._cell("person_birth_year")
-        if birth_year and not birth_year.isdigit():
+        if birth_year and not (birth_year.isascii() and birth_year.isdigit()):
             self._fail("person_birth_year", _("Write the year as four digits, e.g. 1985."))
         if self.row_failed:
             raise _RowFailed

@@ -39,6 +39,7 @@ from incidents.partial_dates import (
     PartialDateAttribute,
     PartialDated,
     PartialDateSpan,
+    check_plausible_dates,
     custody_days,
     possible_span,
     precision_constraint,
@@ -1070,8 +1071,12 @@ class Source(PartialDated, PublishableModel):
     def get_absolute_url(self) -> str:
         return reverse("incidents:source_detail", kwargs={"pk": self.pk})
 
+    def date_fields(self) -> tuple[str, ...]:
+        # The day it was read is a plain date, but a typo there is as implausible.
+        return (*super().date_fields(), "accessed_on")
+
     def clean(self):
-        super().clean()  # the date, by PartialDated
+        super().clean()  # the dates, by PartialDated
         # Django reports a conditional unique constraint (empty URLs may repeat) on no
         # field; check here so the message sits on the URL.
         if self.url and Source.objects.filter(url=self.url).exclude(pk=self.pk).exists():
@@ -1166,6 +1171,7 @@ class FollowUpAction(VersionedModel):
 
     def clean(self):
         super().clean()
+        check_plausible_dates(self, ("taken_on", "next_step_due"))
         if self.next_step_due and not self.next_step.strip():
             raise ValidationError({"next_step": _("A due date needs a next step.")})
 

@@ -331,17 +331,24 @@ class PartialDated:
     def check_plausible_years(self) -> None:
         """Every write path (staff forms, admin, API, importer) cleans the record: a year
         outside the plausible range is a typo (1022, 9999), refused with the range."""
-        first, last = plausible_years()
-        errors = {}
-        for name in self.date_fields():
-            value = getattr(self, name)
-            if value is not None and not first <= value.year <= last:
-                errors[name] = gettext("Enter a year from %(first)d to %(last)d.") % {
-                    "first": first,
-                    "last": last,
-                }
-        if errors:
-            raise ValidationError(errors)
+        check_plausible_dates(self, self.date_fields())
+
+
+def check_plausible_dates(record, field_names) -> None:
+    """Refuse, naming each field, a date of `record` whose year is outside
+    `plausible_years()`. For any model's clean(): the partial dates of the mixins below, and
+    plain dates (a source's access date, a follow-up's, a post's term)."""
+    first, last = plausible_years()
+    errors = {}
+    for name in field_names:
+        value = getattr(record, name)
+        if isinstance(value, datetime.date) and not first <= value.year <= last:
+            errors[name] = gettext("Enter a year from %(first)d to %(last)d.") % {
+                "first": first,
+                "last": last,
+            }
+    if errors:
+        raise ValidationError(errors)
 
 
 def plausible_years() -> tuple[int, int]:

@@ -11,9 +11,13 @@ UPPER(query), which the trigram GIN indexes of the same migrations serve.
 
 from __future__ import annotations
 
+import unicodedata
+
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext
 
 from cabar_tracker.text_index import (
     MIN_INDEXED_LENGTH,
@@ -79,3 +83,21 @@ def full_text_match(document: str, query: str) -> Q:
             output_field=BooleanField(),
         )
     )
+
+
+# What a search box needs, with room to spare: a name in two scripts, a few words of a case.
+# Longer queries (a pasted page, a word of 89 letters) only cost work and find nothing more;
+# every text search (the site search, the lists' `q` and `search`, pages and API) refuses
+# them with a 400 naming the parameter.
+QUERY_MAX_LENGTH = 200
+QUERY_MAX_WORDS = 12
+
+
+def check_text_query(query: str) -> None:
+    """Refuse a query holding a control character (a NUL byte) or too many words."""
+    if any(unicodedata.category(char) == "Cc" for char in query):
+        raise ValidationError(gettext("The search cannot contain control characters."))
+    if len(query.split()) > QUERY_MAX_WORDS:
+        raise ValidationError(
+            gettext("Search with at most %(count)d words.") % {"count": QUERY_MAX_WORDS}
+        )

@@ -13,7 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from incidents import mirror
-from incidents.filters import slug_filter, updated_since_filter
+from incidents.filters import (
+    TextQueryFilter,
+    slug_filter,
+    updated_since_filter,
+)
 from people.models import Organization, OrganizationKind, Person, Position
 
 
@@ -22,7 +26,7 @@ def _user(filterset: django_filters.FilterSet):
 
 
 class PersonFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
+    q = TextQueryFilter(
         method="filter_name",
         label=_("Name"),
         help_text=_(
@@ -30,9 +34,7 @@ class PersonFilter(django_filters.FilterSet):
             "'Ruzahunov' and 'RUZAKHUNOV' find the same person."
         ),
     )
-    search = django_filters.CharFilter(
-        method="filter_name", label=_("Name"), help_text=_("The same as q.")
-    )
+    search = TextQueryFilter(method="filter_name", label=_("Name"), help_text=_("The same as q."))
     citizenship = django_filters.MultipleChoiceFilter(
         choices=list(countries),
         label=_("Citizenship"),
@@ -52,14 +54,12 @@ class PersonFilter(django_filters.FilterSet):
 
 
 class OrganizationFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
+    q = TextQueryFilter(
         method="filter_text",
         label=_("Search"),
         help_text=_("Words in the name (either script) or the abbreviation."),
     )
-    search = django_filters.CharFilter(
-        method="filter_text", label=_("Search"), help_text=_("The same as q.")
-    )
+    search = TextQueryFilter(method="filter_text", label=_("Search"), help_text=_("The same as q."))
     kind = django_filters.MultipleChoiceFilter(
         choices=OrganizationKind.choices, label=_("Kind"), help_text=_("Repeat for several.")
     )

@@ -31,6 +31,7 @@ from cabar_tracker.text_index import (
     rowids_containing_all,
     sqlite_trigram_index_available,
 )
+from incidents.partial_dates import check_plausible_dates
 from people.names import detect_script, name_key, name_key_words
 
 UNPUBLISHED_PERSON_LABEL = _("A person not yet published")
@@ -519,6 +520,7 @@ class Position(ReviewedModel):
 
     def clean(self):
         super().clean()
+        check_plausible_dates(self, ("start_date", "end_date"))
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("A post cannot end before it starts.")})
 

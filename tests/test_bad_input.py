@@ -13,10 +13,16 @@ import pytest
 from django.urls import reverse
 
 from incidents.importer import import_detentions
-from incidents.models import Incident
+from incidents.models import FollowUpAction, Incident, Source
 from incidents.public.charts import MAX_BARS
 from tests.api_personas import API
-from tests.factories import DetentionFactory, IncidentFactory, LocationFactory
+from tests.factories import (
+    DetentionFactory,
+    IncidentFactory,
+    LocationFactory,
+    OrganizationFactory,
+    PersonFactory,
+)
 from tests.incidents.staff.test_edit_pages import incident_data
 from tests.incidents.staff.test_import import csv_text, new_case_row
 
@@ -117,10 +123,61 @@ def test_a_year_ahead_is_still_plausible(editor_api):
     assert response.status_code == 201, response.content
 
 
+def test_a_posts_term_is_checked_too(editor_api):
+    position = {
+        "person": PersonFactory().pk,
+        "organization": OrganizationFactory().pk,
+        "title": "Head",
+        "start_date": "1022-01-01",
+    }
+    response = editor_api.post(f"{API}/positions/", position, format="json")
+    assert response.status_code == 400
+    assert "Enter a year from 1900" in str(response.json()["start_date"])
+
+
+def test_a_sources_access_date_is_checked_too(editor_api):
+    response = editor_api.post(
+        f"{API}/sources/", {"title": "Typo", "accessed_on": "9999-01-01"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "Enter a year from 1900" in str(response.json()["accessed_on"])
+    assert not Source.objects.filter(title="Typo").exists()
+
+
+def test_a_follow_ups_date_is_checked_too(editor_client):
+    detention = DetentionFactory()
+    response = editor_client.post(
+        reverse("staff:followup_add", args=[detention.pk]),
+        {"taken_on": "9999-12-31", "kind": "letter", "outcome": "Typo."},
+    )
+    assert response.status_code == 400
+    assert "Enter a year from 1900" in response.content.decode()
+    assert not FollowUpAction.objects.exists()
+
+
+def test_the_range_comes_from_the_settings(editor_api, settings):
+    settings.PLAUSIBLE_FIRST_YEAR = 2000
+    response = editor_api.post(
+        f"{API}/sources/",
+        {"title": "Old", "published_on": {"value": "1995", "precision": "year"}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "Enter a year from 2000" in str(response.json()["published_on"])
+
+
 # --- one stored implausible date does not take the list down --------------------------------
 
 
-@pytest.mark.parametrize("outlier", [datetime.date(9999, 12, 31), datetime.date(1022, 1, 7)])
+@pytest.mark.parametrize(
+    "outlier",
+    [
+        datetime.date(9999, 12, 31),
+        datetime.date(9999, 1, 1),
+        datetime.date(1022, 1, 7),
+        datetime.date(1, 1, 1),
+    ],
+)
 def test_the_case_list_survives_an_implausible_stored_date(client, outlier):
     for day in (3, 7, 10):
         DetentionFactory(incident=IncidentFactory(start_date=datetime.date(2022, 1, day)))
@@ -194,3 +251,132 @@ def test_keys_too_large_for_the_database_in_the_review_paths_are_404(reviewer_cl
     """Publishing a whole case and undoing one field take keys from the address."""
     assert reviewer_client.post(url, {"version": "1"}).status_code == 404
     assert reviewer_client.get(url).status_code in (404, 405)
+
+
+# --- numbers read by hand on the staff pages ------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["²", "٣", str(2**63), "9" * 400, "-1"])
+def test_a_record_number_the_database_cannot_hold_is_a_400_naming_it(reviewer_client, value):
+    response = reviewer_client.get(reverse("staff:statement_add"), {"incident": value})
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "The parameter “incident” cannot be used" in content
+    assert 'role="alert"' in content
+
+
+def test_a_record_number_still_preselects_the_case(reviewer_client):
+    incident = IncidentFactory()
+    response = reviewer_client.get(reverse("staff:statement_add"), {"incident": incident.pk})
+    assert response.status_code == 200
+    assert response.context["form"].initial["incidents"] == [incident.pk]
+
+
+@pytest.mark.parametrize("value", ["²", str(2**64)])
+def test_a_merge_candidate_that_is_no_number_is_a_400(admin_client, value):
+    person = DetentionFactory().person
+    response = admin_client.get(reverse("staff:person_merge", args=[person.pk]), {"merge": value})
+    assert response.status_code == 400
+    assert "“merge”" in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["9" * 20, str(2**63), "²", "0", "x"])
+def test_a_history_page_number_out_of_range_is_a_400(reviewer_client, value):
+    incident = IncidentFactory()
+    url = reverse(
+        "staff:history",
+        kwargs={"app_label": "incidents", "model_name": "incident", "pk": incident.pk},
+    )
+    response = reviewer_client.get(url, {"page": value})
+    assert response.status_code == 400
+    assert "“page”" in response.content.decode()
+    assert reviewer_client.get(url, {"page": "1"}).status_code == 200
+
+
+def test_a_birth_year_hint_in_other_digits_is_no_hint(editor_client):
+    response = editor_client.get(
+        reverse("staff:person_candidates"), {"name": "Ruzakhunov", "birth_year": "١٩٨٥"}
+    )
+    assert response.status_code == 200
+    assert response.json()["name"] == "Ruzakhunov"
+
+
+@pytest.mark.parametrize("version", ["²", "9" * 30])
+def test_a_revert_from_a_version_no_record_has_is_a_400(reviewer_client, version):
+    incident = IncidentFactory()
+    entry = incident.history.first()
+    url = reverse(
+        "staff:history_revert",
+        kwargs={
+            "app_label": "incidents",
+            "model_name": "incident",
+            "pk": incident.pk,
+            "history_id": entry.history_id,
+        },
+    )
+    assert reviewer_client.post(url, {"version": version}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status"),
+    [
+        ("get", "/incidents/?q=a%00b", {}, 400),
+        ("get", "/incidents/", {"HTTP_AUTHORIZATION": "Basic c2VjcmV0"}, 401),
+        ("post", "/incidents/", {}, 401),
+        ("get", "/no-such-thing/", {}, 404),
+        ("get", "/docs/?format=yaml", {}, 404),
+        ("delete", "/", {}, 405),
+        ("post", "/schema/", {}, 405),
+        ("post", "/docs/", {}, 405),
+    ],
+)
+def test_every_api_error_is_json(client, method, path, headers, status):
+    response = getattr(client, method)(f"{API}{path}", **headers)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response.json()  # {"detail": …}, or the parameters with their messages
+
+
+def test_an_api_write_without_the_permission_is_a_json_403(staff_api):
+    response = staff_api.post(f"{API}/sources/", {"title": "x"}, format="json")
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+
+
+def test_a_wrong_method_keeps_its_allow_header_as_json(client):
+    response = client.post(f"{API}/schema/")
+    assert response.status_code == 405
+    assert "GET" in response["Allow"]
+
+
+# --- every text search takes what a search box needs -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/incidents/",
+        "/statements/",
+        "/incidents/export.csv",
+        f"{API}/incidents/",
+        f"{API}/people/",
+        f"{API}/statements/",
+        f"{API}/sources/",
+        f"{API}/organizations/",
+    ],
+)
+@pytest.mark.parametrize("query", ["x" * 201, " ".join(["word"] * 13), "a\x00b"])
+def test_every_text_filter_refuses_what_it_cannot_use_with_a_400(client, path, query):
+    response = client.get(path, {"q": query})
+    assert response.status_code == 400
+    if path.startswith(API):
+        assert list(response.json()) == ["q"]
+    else:  # the filter's label on the pages, its name in the export's message
+        content = response.content.decode()
+        assert "Search" in content or "q: " in content
+
+
+def test_a_text_filter_of_twelve_words_still_searches(client):
+    IncidentFactory(title="Detention of twelve words")
+    response = client.get("/incidents/", {"q": " ".join(["detention"] * 12)})
+    assert response.status_code == 200

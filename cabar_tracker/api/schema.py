@@ -11,6 +11,10 @@
 from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
+
+from cabar_tracker.idempotency import HEADER as IDEMPOTENCY_HEADER
+from cabar_tracker.idempotency import MAX_KEY_LENGTH
 
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -74,6 +78,25 @@ class ApiAutoSchema(AutoSchema):
         if self.method in {"GET", "HEAD", "OPTIONS"} and {} not in auths:
             auths.append({})
         return auths
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self.method in WRITE_METHODS | {"DELETE"}:
+            parameters.append(
+                OpenApiParameter(
+                    IDEMPOTENCY_HEADER,
+                    type={"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+                    location=OpenApiParameter.HEADER,
+                    required=False,
+                    description=(
+                        "Any unique string (a UUID): the same write sent again with the same "
+                        "key within a day is not done again; the first answer is repeated, "
+                        "marked `Idempotent-Replayed: true`. A key used for another request "
+                        "is a 422."
+                    ),
+                )
+            )
+        return parameters
 
     def _is_write(self) -> bool:
         return self.method in WRITE_METHODS and hasattr(self.view, "detail_serializer_class")
@@ -231,6 +254,7 @@ class ApiAutoSchema(AutoSchema):
             )
             errors["403"] = _error("Your account may not write these records (or publish).")
             errors["415"] = _error("Unsupported request body type.")
+            errors["422"] = _error("The Idempotency-Key was already used for another request.")
         if self.method in {"PUT", "PATCH", "DELETE"}:
             errors["412"] = _error("If-Match does not match the current ETag; nothing changed.")
         for code, response in errors.items():

@@ -35,6 +35,7 @@ from simple_history.utils import get_m2m_reverse_field_name
 
 from accounts import security_log
 from cabar_tracker.history import StaleVersionError, save_if_current
+from cabar_tracker.parameters import MAX_DATABASE_INTEGER, page_parameter, parse_integer
 from cabar_tracker.staff.access import staff_required
 from incidents.partial_dates import PartialDate
 from incidents.workflow import missing_for_publication
@@ -447,15 +448,17 @@ def undo_field_change(*, undo: FieldUndo, user, expected_version: int) -> models
 # --- views ----------------------------------------------------------------------------------
 
 
+def _version(request: HttpRequest) -> int | None:
+    """The version the form was opened at, or None if it says none a record could have."""
+    return parse_integer(request.POST.get("version", ""), minimum=0, maximum=MAX_DATABASE_INTEGER)
+
+
 @staff_required
 def history(request: HttpRequest, app_label: str, model_name: str, pk: int) -> HttpResponse:
     model = history_model_for(app_label, model_name)
     record = model._base_manager.filter(pk=pk).first()
     history_rows = model.history.filter(id=pk).select_related("history_user")
-    try:
-        page_number = max(int(request.GET.get("page", 1)), 1)
-    except ValueError:
-        page_number = 1
+    page_number = page_parameter(request.GET)
     start = (page_number - 1) * ENTRIES_PER_PAGE
     # One row more than the page shows: the version the oldest entry shown is compared with.
     rows = list(
@@ -500,9 +503,8 @@ def revert(
     model = history_model_for(app_label, model_name)
     historical = get_object_or_404(model.history.model, history_id=history_id, id=pk)
     get_object_or_404(model._base_manager, pk=pk)
-    try:
-        expected_version = int(request.POST["version"])
-    except (KeyError, ValueError):
+    expected_version = _version(request)
+    if expected_version is None:
         return HttpResponseBadRequest(gettext("The form did not say which version it showed."))
     back = reverse(
         "staff:history", kwargs={"app_label": app_label, "model_name": model_name, "pk": pk}
@@ -552,9 +554,8 @@ def undo_field(
         "staff:history", kwargs={"app_label": app_label, "model_name": model_name, "pk": pk}
     )
     if request.method == "POST":
-        try:
-            expected_version = int(request.POST["version"])
-        except (KeyError, ValueError):
+        expected_version = _version(request)
+        if expected_version is None:
             return HttpResponseBadRequest(gettext("The form did not say which version it showed."))
         try:
             undo_field_change(undo=undo, user=request.user, expected_version=expected_version)

@@ -144,7 +144,9 @@ def statement_list(request: HttpRequest) -> HttpResponse:
         "selected_dispute_statuses": request.GET.getlist("dispute_status"),
         **statement_filter_choices(request.user),
     }
-    return render(request, "incidents/statement_list.html", context)
+    # The errors are shown on the page, which answers 400 as the case list does.
+    status = 200 if filterset.is_valid() else 400
+    return render(request, "incidents/statement_list.html", context, status=status)
 
 
 # --- about ----------------------------------------------------------------------------------

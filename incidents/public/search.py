@@ -16,7 +16,6 @@ search (ranked, stemmed) where available, else with a case-insensitive substring
 
 from __future__ import annotations
 
-import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +29,6 @@ from django.contrib.postgres.search import (
 )
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
-from django.utils.translation import gettext_lazy as _
 
 from cabar_tracker.text_index import (
     documents_holding,
@@ -41,8 +39,10 @@ from incidents.filters import TEXT_ID_LIMIT
 from incidents.models import NEWEST_FIRST, Detention, Incident, Location, Statement
 from incidents.text_search import (
     INCIDENT_DOCUMENT,
+    QUERY_MAX_LENGTH,
     STATEMENT_DOCUMENT,
     TEXT_SEARCH_CONFIG,
+    check_text_query,
     full_text_match,
     incident_text_contains,
     scanned_contains,
@@ -117,10 +117,6 @@ def _group(rows: list, limit: int) -> Group:
     return Group(rows[:limit], has_more=len(rows) > limit)
 
 
-# What a search box needs, with room to spare: a name in two scripts, a few words of a case.
-# Longer queries (a pasted page, a word of 89 letters) only cost work and find nothing more.
-QUERY_MAX_LENGTH = 200
-QUERY_MAX_WORDS = 12
 # The fuzzy pass scores at most this many of the query's letter triples: one name's worth.
 FUZZY_MAX_TRIPLES = 40
 
@@ -133,12 +129,7 @@ class SearchQueryForm(forms.Form):
 
     def clean_q(self) -> str:
         query = self.cleaned_data["q"]
-        if any(unicodedata.category(char) == "Cc" for char in query):
-            raise forms.ValidationError(_("The search cannot contain control characters."))
-        if len(query.split()) > QUERY_MAX_WORDS:
-            raise forms.ValidationError(
-                _("Search with at most %(count)d words.") % {"count": QUERY_MAX_WORDS}
-            )
+        check_text_query(query)
         return query
 
 

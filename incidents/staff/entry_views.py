@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from cabar_tracker.parameters import parse_integer
 from cabar_tracker.staff.access import staff_required
 from incidents.staff.entry import EntryChoices, EntryInvalid, EntryPage, enter_detention
 from people.staff.duplicates import Candidate, find_person_candidates
@@ -73,7 +74,8 @@ def person_candidates(request: HttpRequest) -> JsonResponse:
     candidates = find_person_candidates(
         name,
         citizenship=request.GET.get("citizenship", "").upper() or None,
-        birth_year=int(birth_year) if birth_year.isdigit() else None,
+        # A hint typed as the editor goes: anything but a year is no hint.
+        birth_year=parse_integer(birth_year, minimum=1, maximum=9999),
         user=request.user,
     )
     return JsonResponse({"name": name, "candidates": [_as_json(c) for c in candidates]})

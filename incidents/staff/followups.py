@@ -132,7 +132,9 @@ def followup_add(request: HttpRequest, detention_pk: int) -> HttpResponse:
         form = FollowUpForm(instance=action, initial={"taken_on": timezone.localdate()})
     earlier = detention.follow_up_actions.select_related("created_by")
     context = {"detention": detention, "form": form, "earlier_actions": earlier}
-    return render(request, "staff/followup_form.html", context)
+    # A refused form is a 400, as on every other staff form.
+    status = 400 if request.method == "POST" else 200
+    return render(request, "staff/followup_form.html", context, status=status)
 
 
 @staff_required

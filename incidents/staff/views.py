@@ -22,6 +22,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from cabar_tracker.parameters import id_parameters
 from cabar_tracker.publishing import PublishableModel, may_publish
 from cabar_tracker.staff.access import staff_required
 from cabar_tracker.staff.editing import edit_record
@@ -278,7 +279,7 @@ def child_remove(
 
 
 def _ids(request: HttpRequest, name: str) -> list[int]:
-    return [int(value) for value in request.GET.getlist(name) if value.isdigit()]
+    return id_parameters(request.GET, name)
 
 
 @staff_required

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from cabar_tracker.history import StaleVersionError
+from cabar_tracker.parameters import MAX_DATABASE_INTEGER, integer_parameter, parse_integer
 from cabar_tracker.staff.access import staff_required
 from cabar_tracker.staff.editing import edit_record
 from cabar_tracker.staff.history_views import history_url
@@ -81,10 +82,10 @@ def _suggestions(person: Person) -> list[Person]:
 def person_merge(request: HttpRequest, pk: int) -> HttpResponse:
     """Merge a duplicate into this person: choose it, see both side by side, confirm."""
     keep = get_object_or_404(_with_counts(Person.objects.not_archived()), pk=pk)
-    other_id = request.POST.get("merge") or request.GET.get("merge") or ""
+    other_id = integer_parameter(request.POST if "merge" in request.POST else request.GET, "merge")
     other = None
-    if other_id.isdigit() and int(other_id) != keep.pk:
-        other = _with_counts(Person.objects.not_archived()).filter(pk=int(other_id)).first()
+    if other_id is not None and other_id != keep.pk:
+        other = _with_counts(Person.objects.not_archived()).filter(pk=other_id).first()
     if request.method == "POST" and other is not None:
         try:
             merge_persons(
@@ -139,7 +140,4 @@ def person_merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    return parse_integer(value or "", minimum=0, maximum=MAX_DATABASE_INTEGER)

@@ -23,9 +23,9 @@ DRAFT = PublicationState.DRAFT
 STATEMENTS = reverse("incidents:statement_list")
 
 
-def page_for(client, **query) -> str:
+def page_for(client, status: int = 200, **query) -> str:
     response = client.get(STATEMENTS, query)
-    assert response.status_code == 200
+    assert response.status_code == status
     return response.content.decode()
 
 
@@ -173,7 +173,7 @@ def test_it_keeps_the_chosen_filters_in_the_form(client, statements):
 
 
 def test_it_reports_an_invalid_filter_instead_of_ignoring_it(client, statements):
-    page = page_for(client, speaker="no-such-person")
+    page = page_for(client, 400, speaker="no-such-person")
 
     assert "Some filters could not be applied" in page
     assert "Speaker" in page

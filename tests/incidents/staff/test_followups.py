@@ -60,7 +60,7 @@ def test_it_refuses_a_due_date_without_a_next_step(editor_client):
         reverse("staff:followup_add", args=[detention.pk]),
         {"taken_on": "2022-02-20", "kind": "call", "next_step_due": "2022-02-27"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "A due date needs a next step." in text(response)
     assert not FollowUpAction.objects.exists()
 
