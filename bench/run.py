@@ -388,6 +388,10 @@ def app_cases(p: dict) -> list[dict]:
         {"name": "api: full-text", "url": f"/api/v1/incidents/?q={word}"},
         {"name": "api: full-text, rare", "url": f"/api/v1/incidents/?q={rare}"},
         {"name": "api: name (Cyrillic)", "url": f"/api/v1/people/?q={name}"},
+        # A detainee's citizenship: a named person of it, or a number reported of it
+        # (incidents.ReportedGroup).
+        {"name": "page: citizenship", "url": "/incidents/?citizenship=TJ"},
+        {"name": "api: citizenship", "url": "/api/v1/incidents/?citizenship=TJ"},
         {"name": "case page", "url": f"/incidents/{p['incident_slug']}/"},
         {"name": "api: detail", "url": f"/api/v1/incidents/{p['incident_id']}/"},
         {

@@ -24,6 +24,7 @@ DOMAIN_MODELS = {
         "detention",
         "allegation",
         "incidentevent",
+        "reportedgroup",
         "statement",
         "source",
         "followupaction",
@@ -83,7 +84,24 @@ def sync_role_groups(apps) -> None:
         permissions = []
         for dotted in codenames:
             app_label, codename = dotted.split(".")
-            permissions.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is None and _model_not_created_yet(apps, app_label, codename):
+                # An earlier migration syncs the roles before a later one creates the
+                # model (people 0005 runs before the reported groups exist); the
+                # migration that creates it syncs them again.
+                continue
+            if permission is None:
+                raise LookupError(f"No permission {dotted}")
+            permissions.append(permission)
         group.permissions.set(permissions)
+
+
+def _model_not_created_yet(apps, app_label: str, codename: str) -> bool:
+    model_name = codename.split("_", 1)[1] if "_" in codename else ""
+    try:
+        apps.get_model(app_label, model_name)
+    except LookupError:
+        return True
+    return False

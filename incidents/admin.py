@@ -29,6 +29,7 @@ from incidents.models import (
     Incident,
     IncidentEvent,
     Location,
+    ReportedGroup,
     Situation,
     Source,
     Statement,
@@ -140,6 +141,15 @@ class IncidentEventInline(RecordInline, admin.TabularInline):
     autocomplete_fields = ("location",)
 
 
+class ReportedGroupInline(RecordInline, admin.TabularInline):
+    """The people an incident's sources report by citizenship, in numbers."""
+
+    model = ReportedGroup
+    extra = 0
+    show_change_link = True
+    fields = ("citizenship", "detained_count", "released_count", "note")
+
+
 @admin.register(Incident)
 class IncidentAdmin(RecordAdmin):
     list_display = (
@@ -164,7 +174,7 @@ class IncidentAdmin(RecordAdmin):
     prepopulated_fields = {"slug": ("title",)}
     autocomplete_fields = ("situation", "location", "sources")
     readonly_fields = PUBLICATION_READONLY
-    inlines = (DetentionInline, IncidentEventInline)
+    inlines = (DetentionInline, ReportedGroupInline, IncidentEventInline)
     fieldsets = (
         (None, {"fields": ("title", "slug", "kind", "situation", "location")}),
         (
@@ -310,6 +320,15 @@ class IncidentEventAdmin(RecordAdmin):
     autocomplete_fields = ("incident", "location", "sources")
 
     occurred_shown = partial_date_column("occurred", description=_("date"), ordering="occurred_on")
+
+
+@admin.register(ReportedGroup)
+class ReportedGroupAdmin(RecordAdmin):
+    list_display = ("incident", "citizenship", "detained_count", "released_count", "note")
+    list_filter = (("citizenship", CountryFilter),)
+    list_select_related = ("incident",)
+    search_fields = ("note", "incident__title")
+    autocomplete_fields = ("incident", "sources")
 
 
 @admin.register(Statement)

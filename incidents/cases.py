@@ -18,6 +18,7 @@ from incidents.models import (
     Detention,
     Incident,
     IncidentEvent,
+    ReportedGroup,
     Revision,
     Statement,
 )
@@ -56,6 +57,9 @@ def case_of(keys: set[RecordKey]) -> dict[RecordKey, int | None]:
     if pks := wanted.get("incidents.incidentevent"):
         rows = IncidentEvent._base_manager.filter(pk__in=pks).values_list("pk", "incident_id")
         found["incidents.incidentevent"] = dict(rows)
+    if pks := wanted.get("incidents.reportedgroup"):
+        rows = ReportedGroup._base_manager.filter(pk__in=pks).values_list("pk", "incident_id")
+        found["incidents.reportedgroup"] = dict(rows)
     if pks := wanted.get("incidents.allegation"):
         rows = Allegation._base_manager.filter(pk__in=pks).values_list(
             "pk", "detention__incident_id"

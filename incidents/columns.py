@@ -270,6 +270,15 @@ INCIDENT_COLUMNS: list[Column] = [
         lambda incident, context: incident.reported_count_note,
     ),
     Column(
+        "reported_by_citizenship",
+        _(
+            "Numbers of people reported detained by citizenship, as code:number separated by "
+            "“;” (KG:38;UZ:2); “?” when the source gives no exact number (KG:?). People "
+            "named in the case are counted in the detentions, not here (not imported)."
+        ),
+        lambda incident, context: [group.compact for group in incident.reported_groups.all()],
+    ),
+    Column(
         "verification",
         _("How well the incident is verified, as a code (see “Verification status” below)."),
         lambda incident, context: incident.verification,

@@ -4,6 +4,11 @@ named in its visible detentions (witnesses are not detainees and are not counted
 released likewise, from the reported number released and the named detentions that ended in
 release or handover. A source saying "38 detained" while naming two gives 38, not 40.
 
+The reported number is the incident's overall one (`reported_detained_count`), or, when it
+gives none, what its reported groups add up to (`ReportedGroup`: "38 of Kyrgyzstan"): the
+groups may not exceed the overall number when both are given, so the overall one, when
+there is one, is never less.
+
 It is one module because four places count people (the list's summary, rows, map and
 chart, and the maintained counts of `public_counts.py`), and they must agree.
 """
@@ -12,12 +17,14 @@ from __future__ import annotations
 
 import calendar
 import datetime
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest
 
-from incidents.models import Detention, DetentionRole, Incident, Outcome
+from incidents.models import Detention, DetentionRole, Incident, Outcome, ReportedGroup
 from incidents.partial_dates import DatePrecision
 
 RELEASED_OUTCOMES = (Outcome.RELEASED, Outcome.HANDED_OVER)
@@ -37,10 +44,30 @@ def named_detentions_count(user, **conditions) -> Coalesce:
     return Coalesce(Subquery(detentions, output_field=IntegerField()), 0)
 
 
+def reported_groups_total(field_name: str) -> Subquery:
+    """Per incident (as a correlated subquery): what its reported groups add up to, or
+    NULL when none gives a number. Read by its unique index (incident, citizenship), and
+    only for an incident with no overall number: COALESCE stops at the first value that is
+    not NULL on both databases."""
+    totals = (
+        ReportedGroup.objects.filter(incident=OuterRef("pk"))
+        .order_by()
+        .values("incident")
+        .annotate(total=Sum(field_name))
+        .values("total")
+    )
+    return Subquery(totals, output_field=IntegerField())
+
+
 def people_detained(user) -> Greatest:
     """max(reported number detained, named detainees) of one incident, as an expression."""
     return Greatest(
-        Coalesce("reported_detained_count", 0, output_field=IntegerField()),
+        Coalesce(
+            "reported_detained_count",
+            reported_groups_total("detained_count"),
+            0,
+            output_field=IntegerField(),
+        ),
         named_detentions_count(user),
         output_field=IntegerField(),
     )
@@ -49,10 +76,22 @@ def people_detained(user) -> Greatest:
 def people_released(user) -> Greatest:
     """max(reported number released, named detainees released or handed over)."""
     return Greatest(
-        Coalesce("reported_released_count", 0, output_field=IntegerField()),
+        Coalesce(
+            "reported_released_count",
+            reported_groups_total("released_count"),
+            0,
+            output_field=IntegerField(),
+        ),
         named_detentions_count(user, outcome__in=RELEASED_OUTCOMES),
         output_field=IntegerField(),
     )
+
+
+def reported_number(overall: int | None, groups: list[int | None]) -> int:
+    """The rule above on values already read: the overall number, or the groups' sum."""
+    if overall is not None:
+        return overall
+    return sum(number for number in groups if number is not None)
 
 
 @dataclass(frozen=True)
@@ -137,3 +176,57 @@ def next_bucket(start: datetime.date, unit: str) -> datetime.date:
     if unit == MONTH:
         return add_months(start, 1)
     return start + datetime.timedelta(days=1)
+
+
+# --- one case: which numbers are reported and which people are named -----------------------
+
+
+@dataclass(frozen=True)
+class CitizenshipPeople:
+    """One line of a case's "People detained": the people of one citizenship its sources
+    report in numbers (`group`, None when none does) and those named in its detentions."""
+
+    citizenship: object  # a django_countries Country
+    group: ReportedGroup | None
+    named: int
+
+
+@dataclass(frozen=True)
+class CasePeople:
+    lines: list[CitizenshipPeople]
+    named: int  # named detainees of any citizenship (or none recorded)
+
+    def __bool__(self) -> bool:
+        return bool(self.lines or self.named)
+
+
+def case_people(groups: Iterable[ReportedGroup], detentions: Iterable[Detention]) -> CasePeople:
+    """What a case page says about its people detained, from rows already loaded: its
+    reported groups, and its visible detentions (witnesses are not detained). A withheld
+    person counts as named: the page lists them, by a neutral label with their
+    citizenship. The groups come first, largest first, then the citizenships only named."""
+    named_by_code: dict[str, int] = defaultdict(int)
+    countries_by_code: dict[str, object] = {}
+    named = 0
+    for detention in detentions:
+        if detention.role == DetentionRole.WITNESS:
+            continue
+        named += 1
+        citizenship = detention.person.citizenship
+        if citizenship:
+            named_by_code[citizenship.code] += 1
+            countries_by_code[citizenship.code] = citizenship
+    lines = [
+        CitizenshipPeople(group.citizenship, group, named_by_code.pop(group.citizenship.code, 0))
+        for group in sorted(
+            groups,
+            key=lambda g: (-(g.detained_count or 0), str(g.citizenship.name)),
+        )
+    ]
+    lines += [
+        CitizenshipPeople(countries_by_code[code], None, count)
+        for code, count in sorted(
+            named_by_code.items(), key=lambda item: (-item[1], str(countries_by_code[item[0]].name))
+        )
+    ]
+    return CasePeople(lines, named)

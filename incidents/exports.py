@@ -40,7 +40,15 @@ from incidents.columns import (
     Value,
     columns_for,
 )
-from incidents.models import NEWEST_FIRST, Allegation, Detention, Incident, Source, Statement
+from incidents.models import (
+    NEWEST_FIRST,
+    Allegation,
+    Detention,
+    Incident,
+    ReportedGroup,
+    Source,
+    Statement,
+)
 from people.models import Person
 
 # The rule for which detentions a reader sees (published, of a published person) is the
@@ -54,7 +62,11 @@ CHUNK_SIZE = 500
 
 
 def export_queryset(
-    incidents: QuerySet[Incident], context: ExportContext, *, with_detentions: bool
+    incidents: QuerySet[Incident],
+    context: ExportContext,
+    *,
+    with_detentions: bool,
+    with_groups: bool = True,
 ) -> QuerySet[Incident]:
     """The filtered incidents with what the columns read, prefetched per chunk.
 
@@ -70,6 +82,11 @@ def export_queryset(
         *(f"situation__{name}" for name in ("updated_at", "published_at")),
     )
     queryset = incidents.select_related("location", "situation").defer(*unread)
+    if with_groups:
+        # `reported_by_citizenship` (the groups are public with their incident).
+        queryset = queryset.prefetch_related(
+            Prefetch("reported_groups", queryset=ReportedGroup.objects.order_by("citizenship"))
+        )
     if with_detentions:
         detentions = (
             Detention.objects.visible_to(user)
@@ -222,7 +239,8 @@ def detentions_csv(
 ) -> Iterator[str]:
     """One row per detention the reader may see in these incidents, with its incident's key
     columns (the page export, filtered as the case list)."""
-    queryset = export_queryset(incidents, context, with_detentions=True)
+    # The detention rows carry the incident's key columns only, not its reported groups.
+    queryset = export_queryset(incidents, context, with_detentions=True, with_groups=False)
     yield from csv_lines(DETENTION_ROW_COLUMNS, _detentions_of(queryset, context), context, bom=bom)
 
 

@@ -33,6 +33,7 @@ from incidents.models import (
     Location,
     LocationKind,
     Outcome,
+    ReportedGroup,
     Situation,
     Source,
     SourceKind,
@@ -235,6 +236,16 @@ def start_date_hint(after: datetime.date | None, before: datetime.date | None, m
     return hint
 
 
+def citizenship_incident_ids(codes: list[str], detentions: QuerySet) -> QuerySet:
+    """The ids of the incidents with one of `detentions` (visible to the reader) of a person
+    of these citizenships, or a reported group of one of them: the citizenship filter's
+    and facet's one rule."""
+    named = detentions.filter(person__citizenship__in=codes).order_by().values("incident_id")
+    reported = ReportedGroup._base_manager.filter(citizenship__in=codes).order_by()
+    # UNION ALL: `IN` ignores repeats, and removing them would sort every match first.
+    return named.union(reported.values("incident_id"), all=True)
+
+
 class IncidentFilter(django_filters.FilterSet):
     # No filter here can repeat an incident (each tests the incident's own columns, a forward
     # foreign key or `pk IN (subquery)`), so none asks for DISTINCT: a DISTINCT list is
@@ -311,7 +322,10 @@ class IncidentFilter(django_filters.FilterSet):
         choices=list(countries),
         method="filter_citizenship",
         label=_("Detainee citizenship"),
-        help_text=_("ISO 3166 country code of a detainee's citizenship, e.g. KG."),
+        help_text=_(
+            "ISO 3166 country code, e.g. KG: incidents with a named detainee of that "
+            "citizenship, or a reported number of people of it (38 of Kyrgyzstan)."
+        ),
     )
     allegation = django_filters.MultipleChoiceFilter(
         distinct=False,
@@ -392,9 +406,12 @@ class IncidentFilter(django_filters.FilterSet):
         return queryset.filter(inside_any("location__path", value))
 
     def filter_citizenship(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        """Incidents with a visible detention of a person of that citizenship, or a group
+        of it reported in numbers (`ReportedGroup`, public with its incident, which the
+        queryset tests already), as one `pk IN (… UNION ALL …)`."""
         if not value:
             return queryset
-        return self._with_detentions(queryset, Q(person__citizenship__in=value))
+        return queryset.filter(pk__in=citizenship_incident_ids(value, self.visible_detentions()))
 
     def filter_allegation(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         if not value:

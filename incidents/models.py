@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -502,6 +502,29 @@ class Incident(PartialDateSpan, PublishableModel):
                     )
                 }
             )
+        self.check_reported_groups()
+
+    def check_reported_groups(self) -> None:
+        """The overall reported numbers may not fall below what the reported groups add up
+        to (`ReportedGroup`): 38 of Kyrgyzstan cannot be part of 30 detained."""
+        if self.pk is None or (
+            self.reported_detained_count is None and self.reported_released_count is None
+        ):
+            return
+        totals = ReportedGroup._base_manager.filter(incident_id=self.pk).aggregate(
+            detained=Sum("detained_count"), released=Sum("released_count")
+        )
+        errors = {}
+        for field, group_field, overall, total in (
+            ("reported_detained_count", "detained_count", self.reported_detained_count,
+             totals["detained"]),
+            ("reported_released_count", "released_count", self.reported_released_count,
+             totals["released"]),
+        ):  # fmt: skip
+            if overall is not None and total is not None and total > overall:
+                errors[field] = exceeds_overall_message(group_field, total, overall)
+        if errors:
+            raise ValidationError(errors)
 
 
 class DetentionRole(models.TextChoices):
@@ -829,6 +852,204 @@ class IncidentEvent(PartialDated, ReviewedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ReportedGroupQuerySet(HistoryRecordingQuerySet):
+    """A reported group is public with its incident: it has no state of its own."""
+
+    def published(self):
+        return self.filter(
+            incident__publication_state=PublicationState.PUBLISHED,
+            incident__archived_at__isnull=True,
+        )
+
+    def visible_to(self, user):
+        if can_see_unpublished(user):
+            return self.filter(incident__archived_at__isnull=True)
+        return self.published()
+
+
+class ReportedGroup(ReviewedModel):
+    """People of one citizenship an incident's sources report as detained, counted rather
+    than named ("38 citizens of Kyrgyzstan were detained in Shymkent"), beside the people
+    named in its detentions (issue 13, item 2). The citizenship filter and facet find an
+    incident by its groups as by its named detainees, and the case page says which numbers
+    are reported and which people are named.
+
+    `Incident.reported_detained_count` stays the overall reported number; the groups say
+    how it divides by citizenship, as far as the sources say, so their numbers may not add
+    up to more than it (`clean()`). A group on a published incident is public: an editor's
+    change to it waits for a reviewer (incidents.revisions), like a timeline event."""
+
+    incident = models.ForeignKey(
+        Incident,
+        on_delete=models.CASCADE,
+        related_name="reported_groups",
+        verbose_name=_("incident"),
+    )
+    citizenship = CountryField(_("citizenship"))
+    detained_count = models.PositiveIntegerField(
+        _("number detained"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "As reported. Empty when the source gives no exact number: say so in the note."
+        ),
+    )
+    released_count = models.PositiveIntegerField(
+        _("number released"), null=True, blank=True, help_text=_("As reported, if reported.")
+    )
+    note = models.CharField(
+        _("note on the numbers"),
+        max_length=250,
+        blank=True,
+        help_text=_("Words of the source when there is no exact number, e.g. 'tens of'."),
+    )
+    sources = models.ManyToManyField(
+        "Source", related_name="reported_groups", blank=True, verbose_name=_("sources")
+    )
+
+    objects = ReportedGroupQuerySet.as_manager()
+
+    history = TrackedHistory(m2m_fields=[sources])
+
+    class Meta:
+        ordering = ["incident", "citizenship"]
+        verbose_name = _("reported group")
+        verbose_name_plural = _("reported groups")
+        constraints = [
+            # Also serves "the groups of an incident" (the case page, the API, exports).
+            models.UniqueConstraint(
+                fields=["incident", "citizenship"],
+                name="reportedgroup_one_per_incident_and_citizenship",
+                violation_error_message=_(
+                    "This incident already has a reported number for this citizenship."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(citizenship=""),
+                name="reportedgroup_has_citizenship",
+                violation_error_message=_("Give the citizenship of the people reported."),
+            ),
+            models.CheckConstraint(
+                condition=Q(detained_count__isnull=True) | Q(detained_count__gt=0),
+                name="reportedgroup_detained_count_positive",
+                violation_error_message=_("The number detained must be at least 1."),
+            ),
+            models.CheckConstraint(
+                condition=Q(detained_count__isnull=False) | ~Q(note=""),
+                name="reportedgroup_number_or_note",
+                violation_error_message=_(
+                    "Give the number detained, or the source's words in the note when it "
+                    "gives no exact number."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(released_count__isnull=True) | Q(released_count__gte=0),
+                name="reportedgroup_released_count_not_negative",
+                violation_error_message=_("The number released cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(released_count__isnull=True)
+                | Q(detained_count__isnull=True)
+                | Q(released_count__lte=F("detained_count")),
+                name="reportedgroup_released_not_more_than_detained",
+                violation_error_message=_("The number released cannot exceed the number detained."),
+            ),
+        ]
+        indexes = [
+            # The citizenship filter and facet: `incident IN (SELECT incident_id FROM
+            # reportedgroup WHERE citizenship IN (…))`, covering.
+            models.Index(fields=["citizenship", "incident"], name="reportedgroup_citizenship_idx"),
+        ]
+
+    review_creation = True
+
+    def __str__(self) -> str:
+        number = self.detained_count if self.detained_count is not None else self.note
+        return gettext("%(number)s of %(country)s") % {
+            "number": number,
+            "country": self.citizenship.name or self.citizenship.code,
+        }
+
+    def is_public_record(self) -> bool:
+        return Incident.objects.filter(pk=self.incident_id).published().exists()
+
+    def get_absolute_url(self) -> str:
+        return f"{self.incident.get_absolute_url()}#people-detained"
+
+    @property
+    def compact(self) -> str:
+        """ "KG:38", or "KG:?" when the source gives no exact number: the form of the
+        exports' `reported_by_citizenship` column and of the API's lists."""
+        number = "?" if self.detained_count is None else str(self.detained_count)
+        return f"{self.citizenship.code}:{number}"
+
+    def clean(self):
+        super().clean()
+        if (
+            self.released_count is not None
+            and self.detained_count is not None
+            and self.released_count > self.detained_count
+        ):
+            raise ValidationError(
+                {"released_count": _("The number released cannot exceed the number detained.")}
+            )
+        if self.incident_id is None:
+            return
+        # The unique constraint again, with its message on the field: a form that leaves
+        # the incident out (it is the page's) would not test it, and the save would fail.
+        if (
+            self.citizenship
+            and ReportedGroup._base_manager.filter(
+                incident_id=self.incident_id, citizenship=self.citizenship
+            )
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {
+                    "citizenship": _(
+                        "This incident already has a reported number for this citizenship."
+                    )
+                }
+            )
+        others = (
+            ReportedGroup._base_manager.filter(incident_id=self.incident_id)
+            .exclude(pk=self.pk)
+            .aggregate(detained=Sum("detained_count"), released=Sum("released_count"))
+        )
+        incident = Incident._base_manager.filter(pk=self.incident_id).values(
+            "reported_detained_count", "reported_released_count"
+        )[0]
+        errors = {}
+        for field, overall_field, key in (
+            ("detained_count", "reported_detained_count", "detained"),
+            ("released_count", "reported_released_count", "released"),
+        ):
+            own, overall = getattr(self, field), incident[overall_field]
+            if own is None or overall is None:
+                continue
+            total = own + (others[key] or 0)
+            if total > overall:
+                errors[field] = exceeds_overall_message(field, total, overall)
+        if errors:
+            raise ValidationError(errors)
+
+
+def exceeds_overall_message(field: str, total: int, overall: int) -> str:
+    """The refusal when the numbers by citizenship add up to more than the incident's."""
+    if field == "detained_count":
+        text = gettext(
+            "The numbers detained by citizenship add up to %(total)s, more than the "
+            "incident's reported number detained (%(overall)s). Correct one of them."
+        )
+    else:
+        text = gettext(
+            "The numbers released by citizenship add up to %(total)s, more than the "
+            "incident's reported number released (%(overall)s). Correct one of them."
+        )
+    return text % {"total": total, "overall": overall}
 
 
 class StatementKind(models.TextChoices):
@@ -1200,7 +1421,9 @@ class PublicIncidentCount(models.Model):
     at least one public detention of that citizenship / allegation / outcome, and incidents
     and people detained per month of the date ("2022-01"; "2022" for a date known only to the
     year). Every incident has one bucket, so counts add up across buckets without counting
-    an incident twice.
+    an incident twice. A citizenship row counts the incidents with a public detention of
+    that citizenship or a reported group of it (`ReportedGroup`), and the people reported
+    and named of it.
 
     `situation_id` and `location_id` are plain integers, not foreign keys: 0 stands for "no
     situation" so that the unique key holds on both databases (NULLs are never equal), and
@@ -1218,6 +1441,11 @@ class PublicIncidentCount(models.Model):
     incidents = models.PositiveIntegerField(_("incidents"))
     people_detained = models.PositiveIntegerField(_("people detained"), default=0)
     people_released = models.PositiveIntegerField(_("people released"), default=0)
+    # A citizenship row only: the people of that citizenship its incidents' sources report
+    # in numbers (`ReportedGroup`), and those named in their public detentions. The two
+    # are shown apart ("42 reported, 2 named"): a named person may be one of the reported.
+    people_reported = models.PositiveIntegerField(_("people reported"), default=0)
+    people_named = models.PositiveIntegerField(_("people named"), default=0)
     first_exact_date = models.DateField(_("first date known to the day"), null=True)
     last_exact_date = models.DateField(_("last date known to the day"), null=True)
 
@@ -1245,6 +1473,8 @@ class PublicIncidentCount(models.Model):
                     "incidents",
                     "people_detained",
                     "people_released",
+                    "people_reported",
+                    "people_named",
                 ],
                 name="public_count_covering_idx",
             ),

@@ -40,6 +40,7 @@ from incidents.models import (
     Incident,
     IncidentEvent,
     Location,
+    ReportedGroup,
     Situation,
     SlugRedirect,
     Source,
@@ -220,6 +221,8 @@ def _incidents_of(model, pks) -> Q:
         return _ids(Allegation._base_manager.filter(pk__in=pks), "detention__incident_id")
     if model is IncidentEvent:
         return _ids(IncidentEvent._base_manager.filter(pk__in=pks), "incident_id")
+    if model is ReportedGroup:
+        return _ids(ReportedGroup._base_manager.filter(pk__in=pks), "incident_id")
     if model is Statement:
         links = Statement.incidents.through.objects.filter(statement_id__in=pks)
         return _ids(links, "incident_id")
@@ -240,6 +243,10 @@ def _incidents_of(model, pks) -> Q:
                 "incidentevent__incident_id",
             )
             | _ids(
+                ReportedGroup.sources.through.objects.filter(source_id__in=pks),
+                "reportedgroup__incident_id",
+            )
+            | _ids(
                 Statement.incidents.through.objects.filter(statement__sources__in=pks),
                 "incident_id",
             )
@@ -247,7 +254,7 @@ def _incidents_of(model, pks) -> Q:
     raise ValueError(model)
 
 
-PARTS = (Detention, Allegation, IncidentEvent, Statement, Source)
+PARTS = (Detention, Allegation, IncidentEvent, ReportedGroup, Statement, Source)
 
 
 def _public_part(record) -> bool:
@@ -290,7 +297,7 @@ def _part_deleted(sender, instance, **kwargs) -> None:
     # The row is gone: its case is known from the instance.
     if not _public_part(instance):
         return
-    if sender in (Detention, IncidentEvent):
+    if sender in (Detention, IncidentEvent, ReportedGroup):
         touch_incidents(Q(pk=instance.incident_id))
     elif sender is Allegation:
         touch_incidents(

@@ -15,13 +15,14 @@ has already narrowed.
 
 **How they stay right.** Every write that can change what the public sees of an incident
 refreshes the buckets involved (before and after the write) in the same transaction: an
-incident saved or deleted (its old and new bucket), a detention or an allegation saved or
-deleted (its incident's), a person saved (the incidents they are detained in), and the bulk
-paths of `HistoryRecordingQuerySet` (`update()`, `bulk_update()`, `bulk_create()`), which
-report the rows they write to `watch_bulk_writes`. Refreshing a bucket recomputes it from
-the incidents, with the same querysets as the live counts, so it cannot drift; `rebuild()`
-(`manage.py rebuild_public_counts`) recomputes every bucket, for data written around the
-ORM (the synthetic generator's bulk load).
+incident saved or deleted (its old and new bucket), a detention, an allegation or a
+reported group saved or deleted (its incident's), a person saved (the incidents they are
+detained in), and the bulk paths of `HistoryRecordingQuerySet` (`update()`,
+`bulk_update()`, `bulk_create()`), which report the rows they write to
+`watch_bulk_writes`. Refreshing a bucket recomputes it from the incidents, with the same
+querysets as the live counts, so it cannot drift; `rebuild()` (`manage.py
+rebuild_public_counts`) recomputes every bucket, for data written around the ORM (the
+synthetic generator's bulk load).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from incidents.counting import (
     DateRow,
     Summary,
     choose_unit,
+    reported_number,
 )
 from incidents.models import (
     Allegation,
@@ -53,6 +55,7 @@ from incidents.models import (
     Incident,
     Location,
     PublicIncidentCount,
+    ReportedGroup,
 )
 from incidents.partial_dates import DatePrecision
 from people.models import Person
@@ -78,6 +81,16 @@ DETENTION_DIMENSIONS = {
 
 
 # --- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CitizenshipNumbers:
+    """The citizenship facet's numbers for one country: incidents, and people reported in
+    numbers (`ReportedGroup`) and named (detentions), which are shown apart."""
+
+    incidents: int
+    reported: int
+    named: int
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,21 @@ class PublicCounts:
     def by_value(self, dimension: str) -> dict[str, int]:
         """Incidents per value of a dimension (verification, citizenship, allegation, outcome)."""
         return dict(self.rows(dimension).values_list("value").annotate(n=Sum("incidents")))
+
+    def by_citizenship(self) -> dict[str, CitizenshipNumbers]:
+        """Per citizenship: incidents with a named detainee or a reported group of it, and
+        the people of it reported in numbers and named (one query, like `by_value`)."""
+        rows = (
+            self.rows(CountDimension.CITIZENSHIP)
+            .values_list("value")
+            .annotate(
+                n=Sum("incidents"), reported=Sum("people_reported"), named=Sum("people_named")
+            )
+        )
+        return {
+            code: CitizenshipNumbers(n, reported or 0, named or 0)
+            for code, n, reported, named in rows
+        }
 
     def date_rows(self) -> list[DateRow] | None:
         """The chart's rows, at month resolution, or None when the chart needs finer bars
@@ -214,6 +242,8 @@ def compute(incidents: QuerySet[Incident]) -> list[PublicIncidentCount]:
     # citizenships, outcomes and allegations its public detentions have.
     named: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     with_value: dict[tuple[Bucket, str, str], set[int]] = defaultdict(set)
+    # Per bucket and citizenship: the people reported in numbers, and those named.
+    people_of: dict[tuple[Bucket, str], list[int]] = defaultdict(lambda: [0, 0])
     for (
         incident_id,
         situation_id,
@@ -238,6 +268,8 @@ def compute(incidents: QuerySet[Incident]) -> list[PublicIncidentCount]:
             named[incident_id][0] += 1
             if outcome in RELEASED_OUTCOMES:
                 named[incident_id][1] += 1
+            if citizenship:
+                people_of[(bucket, citizenship)][1] += 1
         if citizenship:
             with_value[(bucket, CountDimension.CITIZENSHIP, citizenship)].add(incident_id)
         if outcome:
@@ -260,6 +292,35 @@ def compute(incidents: QuerySet[Incident]) -> list[PublicIncidentCount]:
     ).iterator(chunk_size=BATCH_SIZE):
         bucket = _bucket(situation_id, kind, location_id, start_date)
         with_value[(bucket, CountDimension.ALLEGATION, allegation)].add(incident_id)
+
+    # The reported groups: an incident of their citizenship, people reported of it, and
+    # per incident what they add up to (its reported numbers when it gives no overall one).
+    groups = ReportedGroup.objects.filter(incident__in=incidents.values("pk")).order_by()
+    group_numbers: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for (
+        incident_id,
+        situation_id,
+        kind,
+        location_id,
+        start_date,
+        citizenship,
+        group_detained,
+        group_released,
+    ) in groups.values_list(
+        "incident_id",
+        "incident__situation_id",
+        "incident__kind",
+        "incident__location_id",
+        "incident__start_date",
+        "citizenship",
+        "detained_count",
+        "released_count",
+    ).iterator(chunk_size=BATCH_SIZE):
+        bucket = _bucket(situation_id, kind, location_id, start_date)
+        with_value[(bucket, CountDimension.CITIZENSHIP, citizenship)].add(incident_id)
+        people_of[(bucket, citizenship)][0] += group_detained or 0
+        group_numbers[incident_id][0].append(group_detained)
+        group_numbers[incident_id][1].append(group_released)
 
     totals: dict[Bucket, dict] = {}
     per_value: dict[tuple[Bucket, str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -286,8 +347,9 @@ def compute(incidents: QuerySet[Incident]) -> list[PublicIncidentCount]:
     ).iterator(chunk_size=BATCH_SIZE):
         bucket = _bucket(situation_id, kind, location_id, start_date)
         named_detained, named_released = named.get(pk, (0, 0))
-        detained = max(reported_detained or 0, named_detained)
-        released = max(reported_released or 0, named_released)
+        by_group = group_numbers.get(pk, ([], []))
+        detained = max(reported_number(reported_detained, by_group[0]), named_detained)
+        released = max(reported_number(reported_released, by_group[1]), named_released)
         total = totals.setdefault(
             bucket, {"incidents": 0, "detained": 0, "released": 0, "first": None, "last": None}
         )
@@ -339,8 +401,16 @@ def compute(incidents: QuerySet[Incident]) -> list[PublicIncidentCount]:
     ]
     # Only incidents in `incidents` count (a detention's incident is always one of them).
     made += [
-        row(bucket, dimension, value, incidents=len(ids))
+        row(
+            bucket,
+            dimension,
+            value,
+            incidents=len(ids),
+            people_reported=people_of[(bucket, value)][0] if citizenship_row else 0,
+            people_named=people_of[(bucket, value)][1] if citizenship_row else 0,
+        )
         for (bucket, dimension, value), ids in with_value.items()
+        for citizenship_row in [dimension == CountDimension.CITIZENSHIP]
     ]
     return made
 
@@ -357,6 +427,8 @@ def row_key(row: PublicIncidentCount) -> tuple:
         row.incidents,
         row.people_detained,
         row.people_released,
+        row.people_reported,
+        row.people_named,
         row.first_exact_date,
         row.last_exact_date,
     )
@@ -415,6 +487,11 @@ def buckets_of_allegations(ids) -> set[Bucket]:
     return buckets_of_detentions(detention_ids)
 
 
+def buckets_of_reported_groups(ids) -> set[Bucket]:
+    incident_ids = ReportedGroup._base_manager.filter(pk__in=ids).values("incident_id")
+    return buckets_of_incidents(incident_ids)
+
+
 def buckets_of_people(ids) -> set[Bucket]:
     incident_ids = Detention._base_manager.filter(person_id__in=ids).values("incident_id")
     return buckets_of_incidents(incident_ids)
@@ -424,6 +501,7 @@ BUCKETS_OF = {
     Incident: buckets_of_incidents,
     Detention: buckets_of_detentions,
     Allegation: buckets_of_allegations,
+    ReportedGroup: buckets_of_reported_groups,
     Person: buckets_of_people,
 }
 
@@ -436,6 +514,11 @@ def buckets_of(model, ids: Iterable[int | None]) -> set[Bucket]:
     return BUCKETS_OF[model](ids)
 
 
+# Rows with no publication state of their own: a save refreshes their incident's bucket
+# (a refresh counts published incidents only, so a draft's row changes nothing).
+ALWAYS_REFRESHED = (Allegation, ReportedGroup)
+
+
 def _is_public(model, pk) -> bool:
     return pk is not None and model.objects.published().filter(pk=pk).exists()
 
@@ -446,7 +529,7 @@ def _before_save(sender, instance, **kwargs) -> None:
         instance._counted_buckets, instance._was_public = set(), False
         return
     instance._counted_buckets = buckets_of(sender, [instance.pk])
-    instance._was_public = sender is Allegation or _is_public(sender, instance.pk)
+    instance._was_public = sender in ALWAYS_REFRESHED or _is_public(sender, instance.pk)
 
 
 def _after_save(sender, instance, **kwargs) -> None:
@@ -454,7 +537,7 @@ def _after_save(sender, instance, **kwargs) -> None:
     # staff edit, and for every factory-made draft in the tests).
     if not (
         getattr(instance, "_was_public", True)
-        or sender is Allegation
+        or sender in ALWAYS_REFRESHED
         or _is_public(sender, instance.pk)
     ):
         return
@@ -469,6 +552,8 @@ def _after_delete(sender, instance, **kwargs) -> None:
         refresh(buckets_of(Incident, [instance.incident_id]))
     elif sender is Allegation:
         refresh(buckets_of(Detention, [instance.detention_id]))
+    elif sender is ReportedGroup:
+        refresh(buckets_of(Incident, [instance.incident_id]))
 
 
 def connect() -> None:

@@ -9,7 +9,8 @@ Editors submit; reviewers (permission `incidents.publish_record`) publish, unpub
 return a record to its author with a note. Publishing checks that the record is complete
 enough to be shown (`missing_for_publication`): every record cites a source, an incident has
 a place and a date, and so on. Publishing an incident also publishes what its page needs to
-show it (its detentions, the persons they concern, the sources they all cite), each checked,
+show it (its detentions, the persons they concern, the sources they and its reported groups
+cite), each checked,
 all in one transaction: either everything is published or nothing is, and the refusal lists
 every missing item of every record.
 
@@ -33,7 +34,7 @@ from django.utils.translation import gettext
 
 from accounts import security_log
 from cabar_tracker.publishing import PUBLISH_PERMISSION, PublicationState, PublishableModel
-from incidents.models import Detention, Incident, Situation, Source, Statement
+from incidents.models import Detention, Incident, ReportedGroup, Situation, Source, Statement
 from people.models import Person
 
 # The records that go through review, by the name used in URLs and templates.
@@ -152,7 +153,8 @@ def missing_for_publication(record: models.Model, *, validate: bool = True) -> l
 
 def records_published_with(record: PublishableModel) -> list[PublishableModel]:
     """The record and the unpublished records its page needs, in the order they are listed:
-    an incident brings its detentions, their persons and every source cited by any of them;
+    an incident brings its detentions, their persons and every source cited by any of them
+    or by its reported groups;
     a detention its person and sources; anything else its sources.
 
     Locks the rows it returns: call it inside the publishing transaction.
@@ -177,6 +179,13 @@ def records_published_with(record: PublishableModel) -> list[PublishableModel]:
         source_ids: set[int] = set()
         for item in [record, *related, *persons]:
             source_ids.update(item.sources.values_list("pk", flat=True))
+        if isinstance(record, Incident):
+            # The sources of its reported numbers, which its page cites beside them.
+            source_ids.update(
+                ReportedGroup.sources.through.objects.filter(
+                    reportedgroup__incident=record
+                ).values_list("source_id", flat=True)
+            )
         related.extend(
             Source.objects.not_archived()
             .filter(pk__in=source_ids, publication_state__in=waiting)

@@ -172,6 +172,17 @@ class IncidentEventFactory(factory.django.DjangoModelFactory):
     title = "A video was broadcast"
 
 
+class ReportedGroupFactory(factory.django.DjangoModelFactory):
+    """People of one citizenship an incident's sources report in numbers, unnamed."""
+
+    class Meta:
+        model = incidents.ReportedGroup
+
+    incident = factory.SubFactory(IncidentFactory)
+    citizenship = "KG"
+    detained_count = 5
+
+
 class StatementFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = incidents.Statement

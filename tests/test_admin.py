@@ -51,6 +51,8 @@ CHANGELISTS: dict[type[Model], tuple[Callable[[], Model], int]] = {
         lambda: factories.IncidentEventFactory(location=factories.LocationFactory()),
         7,
     ),
+    # 5 + citizenships
+    incidents.ReportedGroup: (factories.ReportedGroupFactory, 6),
     # 5 + date hierarchy
     incidents.Statement: (
         lambda: factories.StatementFactory(speaker_person=factories.PersonFactory()),

@@ -7,9 +7,9 @@ the request the path takes, with a note, on the others); the anonymous views of 
 (its page, the API detail, the list, the CSV and the feed) must be byte-identical before
 and after. Then a reviewer publishes what was proposed and the change is visible.
 
-The rows of a case (timeline events, allegations) are shown on their case's page: their
-views are the case's. Paths that add a row to a record (`<parent>_pk` in the URL) are walked
-the same way: the editor's addition to a published case waits for a reviewer. Every admin
+The rows of a case (timeline events, reported groups, allegations) are shown on their case's
+page: their views are the case's. Paths that add a row to a record (`<parent>_pk` in the URL)
+are walked the same way: the editor's addition to a published case waits for a reviewer. Every admin
 change and delete form refuses an editor, and the CSV import (page and command) proposes.
 """
 
@@ -39,6 +39,7 @@ from tests.factories import (
     PositionFactory,
     PublicOrganizationFactory,
     PublicPlaceFactory,
+    ReportedGroupFactory,
     SituationFactory,
     SourceFactory,
     StatementFactory,
@@ -60,13 +61,18 @@ RECORDS = {
     "position": (PositionFactory, "title"),
     "incidentevent": (IncidentEventFactory, "title"),
     "allegation": (AllegationFactory, "description"),
+    "reportedgroup": (ReportedGroupFactory, "note"),
 }
 APP_LABELS = {"person": "people", "organization": "people", "position": "people"}
 
 # The rows of a case, by the record whose page shows them.
-PARENTS = {"incidentevent": "incident", "allegation": "detention"}
+PARENTS = {"incidentevent": "incident", "allegation": "detention", "reportedgroup": "incident"}
 # What a new row needs besides its text field (the add walk).
-NEW_ROW = {"incidentevent": {"kind": "media_report"}, "allegation": {"kind": "torture"}}
+NEW_ROW = {
+    "incidentevent": {"kind": "media_report"},
+    "allegation": {"kind": "torture"},
+    "reportedgroup": {"citizenship": "UZ", "detained_count": "3"},
+}
 
 # Staff paths that name no public record: follow-ups are staff-only; proposals are the
 # review itself (reviewer only, tested in tests/incidents/test_revisions.py); an import
@@ -120,7 +126,11 @@ def test_every_path_is_walked():
     for basename in API_PATHS:
         assert basename in RECORDS, f"API resource '{basename}': add it to the walk"
     assert len(STAFF_PATHS) >= 20 and len(API_PATHS) == 9
-    assert {short for short, _kind in ADD_PATHS} >= {"incidentevent_add", "allegation_add"}
+    assert {short for short, _kind in ADD_PATHS} >= {
+        "incidentevent_add",
+        "allegation_add",
+        "reportedgroup_add",
+    }
 
 
 def shown_on(record):

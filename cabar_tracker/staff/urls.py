@@ -40,7 +40,8 @@ urlpatterns = [
     path("sources/<int:pk>/edit/", incident_staff.source_edit, name="source_edit"),
     path("locations/new/", incident_staff.location_add, name="location_add"),
     path("locations/<int:pk>/edit/", incident_staff.location_edit, name="location_edit"),
-    # The rows of a case: an incident's timeline events, a detention's allegations.
+    # The rows of a case: an incident's timeline events and reported groups (numbers of
+    # people by citizenship), a detention's allegations.
     path(
         "incidents/<int:incident_pk>/events/new/",
         incident_staff.incidentevent_add,
@@ -52,6 +53,22 @@ urlpatterns = [
         incident_staff.child_remove,
         {"model": incident_models.IncidentEvent, "parent_field": "incident"},
         name="incidentevent_delete",
+    ),
+    path(
+        "incidents/<int:incident_pk>/reported-groups/new/",
+        incident_staff.reportedgroup_add,
+        name="reportedgroup_add",
+    ),
+    path(
+        "reported-groups/<int:pk>/edit/",
+        incident_staff.reportedgroup_edit,
+        name="reportedgroup_edit",
+    ),
+    path(
+        "reported-groups/<int:pk>/delete/",
+        incident_staff.child_remove,
+        {"model": incident_models.ReportedGroup, "parent_field": "incident"},
+        name="reportedgroup_delete",
     ),
     path(
         "detentions/<int:detention_pk>/allegations/new/",

@@ -44,6 +44,7 @@ from incidents.models import (
     Incident,
     IncidentEvent,
     Location,
+    ReportedGroup,
     Situation,
     Source,
     Statement,
@@ -95,7 +96,15 @@ class IncidentListSerializer(StaffFieldsMixin, ReadSerializer):
     location = LocationSummarySerializer(read_only=True)
     start_date = PartialDateField(read_only=True)
     end_date = PartialDateField(read_only=True)
+    reported_by_citizenship = serializers.SerializerMethodField(
+        help_text="The numbers of people reported by citizenship, as the CSV exports write "
+        'them: ["KG:38"]; "?" for a number the source does not give (see reported_groups '
+        "in the detail)."
+    )
     map_point = MapPointSerializer(source="*", read_only=True, allow_null=True)
+
+    def get_reported_by_citizenship(self, incident: Incident) -> list[str]:
+        return [group.compact for group in incident.reported_groups.all()]
 
     class Meta:
         model = Incident
@@ -115,6 +124,7 @@ class IncidentListSerializer(StaffFieldsMixin, ReadSerializer):
             "reported_detained_count",
             "reported_released_count",
             "reported_count_note",
+            "reported_by_citizenship",
             "verification",
             "map_point",
             "updated_at",
@@ -200,8 +210,21 @@ class IncidentEventSerializer(ReadSerializer):
         read_only_fields = fields
 
 
+class ReportedGroupSerializer(ReadSerializer):
+    """People of one citizenship the incident's sources report in numbers, not by name."""
+
+    citizenship = CountryCodeField(read_only=True)
+    sources = SourceSummarySerializer(source="visible_sources", many=True, read_only=True)
+
+    class Meta:
+        model = ReportedGroup
+        fields = ["id", "citizenship", "detained_count", "released_count", "note", "sources"]
+        read_only_fields = fields
+
+
 class IncidentDetailSerializer(IncidentListSerializer):
     location = LocationWithAncestorsSerializer(read_only=True)
+    reported_groups = ReportedGroupSerializer(many=True, read_only=True)
     detentions = IncidentDetentionSerializer(source="visible_detentions", many=True, read_only=True)
     events = IncidentEventSerializer(many=True, read_only=True)
     statements = StatementSummarySerializer(source="visible_statements", many=True, read_only=True)
@@ -212,6 +235,7 @@ class IncidentDetailSerializer(IncidentListSerializer):
         fields = [
             *IncidentListSerializer.Meta.fields,
             "description",
+            "reported_groups",
             "detentions",
             "events",
             "statements",

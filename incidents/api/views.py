@@ -48,6 +48,7 @@ from incidents.models import (
     IncidentEvent,
     Location,
     PublicUseKind,
+    ReportedGroup,
     Situation,
     Source,
     Statement,
@@ -143,7 +144,11 @@ class IncidentViewSet(ExportTableMixin, ArchiveMixin, RecordViewSet):
     write_serializer_class = s.IncidentWriteSerializer
 
     def list_queryset(self, queryset: QuerySet) -> QuerySet:
-        return queryset.select_related("location", "situation")
+        # The reported numbers by citizenship: one query for the page's incidents.
+        groups = ReportedGroup.objects.order_by("citizenship", "pk")
+        return queryset.select_related("location", "situation").prefetch_related(
+            Prefetch("reported_groups", queryset=groups)
+        )
 
     def detail_queryset(self, queryset: QuerySet) -> QuerySet:
         user = self.request.user
@@ -155,6 +160,11 @@ class IncidentViewSet(ExportTableMixin, ArchiveMixin, RecordViewSet):
         return self.list_queryset(queryset).prefetch_related(
             Prefetch("detentions", queryset=detentions, to_attr="visible_detentions"),
             Prefetch("visible_detentions__allegations", queryset=allegations_with_authors()),
+            Prefetch(
+                "reported_groups__sources",
+                queryset=Source.objects.visible_to(user).order_by("title", "pk"),
+                to_attr="visible_sources",
+            ),
             Prefetch(
                 "events",
                 queryset=IncidentEvent.objects.select_related("location").order_by(
@@ -184,6 +194,12 @@ class IncidentViewSet(ExportTableMixin, ArchiveMixin, RecordViewSet):
             *(a for detention in detentions for a in detention.allegations.all()),
             *(a.alleged_by_person for d in detentions for a in d.allegations.all()),
             *incident.events.all(),
+            *incident.reported_groups.all(),
+            *(
+                source
+                for group in incident.reported_groups.all()
+                for source in group.visible_sources
+            ),
             *statements,
             *(statement.speaker_person for statement in statements),
             *incident.visible_sources,

@@ -11,17 +11,23 @@ that looks through to detentions uses `Detention.objects.visible_to(user)`, as t
 do: a draft detention must neither make an incident match nor add to a count.
 
 The counting rule for people (the summary, list rows, map and chart) is `counting.py`.
+
+The citizenship facet counts an incident by its named detainees and by its reported groups
+(`ReportedGroup`: "38 of Kyrgyzstan"), as the filter selects it, and says beside each
+country how many people of it are reported in numbers and how many are named: "Kyrgyzstan
+3 · 42 reported, 2 named".
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import QueryDict
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_countries import countries
 
 from incidents.counting import Summary, people_detained, people_released, summarize
@@ -29,16 +35,19 @@ from incidents.filters import IncidentFilter, SlugsFilter
 from incidents.models import (
     AllegationKind,
     Detention,
+    DetentionRole,
     Incident,
     IncidentKind,
     Location,
     LocationKind,
     Outcome,
+    ReportedGroup,
     Situation,
     Verification,
     person_shown,
 )
 from incidents.partial_dates import DateMatch, DatePrecision, PartialDate
+from incidents.public_counts import CitizenshipNumbers
 
 __all__ = ["Summary", "people_detained", "people_released", "summarize"]  # the counting rule
 
@@ -133,6 +142,7 @@ class FacetValue:
     selected: bool
     url: str  # query string that toggles this value
     depth: int = 0  # places: 0 a country, 1 a city inside it
+    detail: str = ""  # citizenships: "42 reported, 2 named"
 
 
 @dataclass(frozen=True)
@@ -167,7 +177,7 @@ def build_facets(
         per_situation = counts.by("situation_id", leave_out="situation")
         per_kind = counts.by("kind", leave_out="kind")
         per_path = _paths_of(counts.by("location_id", leave_out="place"))
-        per_citizenship = counts.by_value("citizenship")
+        per_citizenship = counts.by_citizenship()
         per_allegation = counts.by_value("allegation")
         per_outcome = counts.by_value("outcome")
         per_verification = counts.by_value("verification")
@@ -175,8 +185,9 @@ def build_facets(
         per_situation = _incident_counts(base("situation"), "situation_id")
         per_kind = _incident_counts(base("kind"), "kind")
         per_path = _incident_counts(base("place"), "location__path")
-        read: dict[tuple[int, ...], list[tuple]] = {}  # detention rows by incident ids
-        per_citizenship = _detention_counts(base("citizenship"), user, "citizenship", read)
+        # Detention rows by incident ids, and the ids of each set counted (`_listed_ids`).
+        read: dict[tuple, list] = {}
+        per_citizenship = _citizenship_numbers(base("citizenship"), user, read)
         per_allegation = _detention_counts(base("allegation"), user, "allegation", read)
         per_outcome = _detention_counts(base("outcome"), user, "outcome", read)
         per_verification = _incident_counts(base("verification"), "verification")
@@ -297,8 +308,9 @@ _ROW_POSITION = {"citizenship": 1, "allegation": 2, "outcome": 3}
 
 
 def _detention_rows(ids: list[int], user) -> list[tuple]:
-    """(incident id, citizenship, allegation kind, outcome) of every detention of those
-    incidents this user may see, one row per allegation (or one without).
+    """(incident id, citizenship, allegation kind, outcome, detention id, role) of every
+    detention of those incidents this user may see, one row per allegation (or one
+    without).
 
     The person's visibility is tested here, on values read with the row: with it in the SQL,
     SQLite (by its statistics at 10,000 incidents) read the persons first and looked up each
@@ -315,14 +327,26 @@ def _detention_rows(ids: list[int], user) -> list[tuple]:
             "person__citizenship",
             "allegations__kind",
             "outcome",
+            "pk",
+            "role",
         )
         .order_by()
     )
     return [
-        (incident_id, citizenship, allegation, outcome)
-        for incident_id, state, archived_at, citizenship, allegation, outcome in rows
+        (incident_id, citizenship, allegation, outcome, pk, role)
+        for incident_id, state, archived_at, citizenship, allegation, outcome, pk, role in rows
         if person_shown(user, state, archived_at)
     ]
+
+
+def _listed_ids(incidents: QuerySet[Incident], read: dict) -> list[int]:
+    """The ids of `incidents` (at most ID_LIST_LIMIT + 1), read once per queryset: the
+    detention facets whose own filter is not active all count over the same filtered set
+    (`build_facets`' `selected`), so its ids are read for the first and kept for the rest."""
+    key = ("ids", id(incidents))
+    if key not in read:
+        read[key] = (incidents, list(incidents.values_list("pk", flat=True)[: ID_LIST_LIMIT + 1]))
+    return read[key][1]
 
 
 def _detention_counts(
@@ -333,7 +357,7 @@ def _detention_counts(
     ids: the three detention facets share them unless a detention filter sets them apart."""
     # Through the incidents' ids when there are few: the planners otherwise tend to read
     # every detention and test its incident against the filters (3 s at two million).
-    ids = list(incidents.values_list("pk", flat=True)[: ID_LIST_LIMIT + 1])
+    ids = _listed_ids(incidents, read)
     if len(ids) > ID_LIST_LIMIT:
         field_name = DETENTION_FACET_FIELDS[facet]
         detentions = Detention.objects.visible_to(user).filter(incident__in=incidents)
@@ -350,13 +374,102 @@ def _detention_counts(
     return {value: len(incident_ids) for value, incident_ids in incidents_with.items()}
 
 
-def _citizenship_facet(label: str, counts: dict[str, int], chosen, query) -> Facet:
+def _citizenship_numbers(
+    incidents: QuerySet[Incident], user, read: dict[tuple[int, ...], list[tuple]]
+) -> dict[str, CitizenshipNumbers]:
+    """Per citizenship: the incidents with a visible detention of a person of it or a
+    reported group of it, and the people of it reported (the groups' numbers) and named
+    (visible detentions of detained people; witnesses are not). Through the incidents'
+    ids when there are few, sharing the detention rows of the other detention facets, and
+    one more query for the groups."""
+    ids = _listed_ids(incidents, read)
+    if len(ids) > ID_LIST_LIMIT:
+        return _citizenship_numbers_grouped(incidents, user)
+    key = tuple(sorted(ids))
+    if key not in read:
+        read[key] = _detention_rows(ids, user)
+    incidents_with: dict[str, set[int]] = defaultdict(set)
+    named: dict[str, set[int]] = defaultdict(set)
+    reported: dict[str, int] = defaultdict(int)
+    for incident_id, citizenship, _allegation, _outcome, detention_id, role in read[key]:
+        if citizenship:
+            incidents_with[citizenship].add(incident_id)
+            if role != DetentionRole.WITNESS:
+                named[citizenship].add(detention_id)
+    if ids:
+        groups = ReportedGroup._base_manager.filter(incident_id__in=ids).order_by()
+        for incident_id, citizenship, number in groups.values_list(
+            "incident_id", "citizenship", "detained_count"
+        ):
+            incidents_with[citizenship].add(incident_id)
+            reported[citizenship] += number or 0
+    return {
+        code: CitizenshipNumbers(len(incident_ids), reported[code], len(named[code]))
+        for code, incident_ids in incidents_with.items()
+    }
+
+
+def _citizenship_numbers_grouped(
+    incidents: QuerySet[Incident], user
+) -> dict[str, CitizenshipNumbers]:
+    """`_citizenship_numbers` for a large set, in two GROUP BY queries: the detentions
+    per citizenship, then the groups, counting an incident by its group only where no
+    named detainee of that citizenship already counted it."""
+    visible = Detention.objects.visible_to(user)
+    detentions = visible.filter(incident__in=incidents).order_by()
+    by_detentions = detentions.values_list("person__citizenship").annotate(
+        n=Count("incident", distinct=True),
+        named=Count("pk", filter=~Q(role=DetentionRole.WITNESS)),
+    )
+    numbers = {code: CitizenshipNumbers(n, 0, named) for code, n, named in by_detentions if code}
+    named_there = visible.filter(
+        incident=OuterRef("incident"), person__citizenship=OuterRef("citizenship")
+    )
+    groups = ReportedGroup._base_manager.filter(incident__in=incidents).order_by()
+    by_groups = groups.values_list("citizenship").annotate(
+        only_reported=Count("pk", filter=Q(~Exists(named_there))),
+        reported=Sum("detained_count"),
+    )
+    for code, only_reported, reported in by_groups:
+        before = numbers.get(code, CitizenshipNumbers(0, 0, 0))
+        numbers[code] = CitizenshipNumbers(
+            before.incidents + only_reported, reported or 0, before.named
+        )
+    return numbers
+
+
+def people_numbers_text(reported: int, named: int) -> str:
+    """ "42 reported, 2 named": the people of a citizenship, reported in numbers and named
+    (either part left out when none)."""
+    parts = []
+    if reported:
+        parts.append(
+            ngettext("%(count)s reported", "%(count)s reported", reported) % {"count": reported}
+        )
+    if named:
+        parts.append(ngettext("%(count)s named", "%(count)s named", named) % {"count": named})
+    return ", ".join(parts)
+
+
+def _citizenship_facet(label: str, numbers: dict[str, CitizenshipNumbers], chosen, query) -> Facet:
     """Only the citizenships present (and any chosen one), most frequent first: the list
-    of every country is too long for a sidebar."""
+    of every country is too long for a sidebar. Each says how many people of it are
+    reported and named."""
+    counts = {code: n.incidents for code, n in numbers.items()}
     codes = set(counts) | set(chosen.get("citizenship") or [])
     ordered = sorted(codes, key=lambda code: (-counts.get(code, 0), countries.name(code)))
     choices = [(code, countries.name(code) or code) for code in ordered]
-    return _choice_facet("citizenship", label, choices, counts, chosen, query)
+    facet = _choice_facet("citizenship", label, choices, counts, chosen, query)
+    values = [
+        replace(
+            value,
+            detail=people_numbers_text(numbers[value.value].reported, numbers[value.value].named)
+            if value.value in numbers
+            else "",
+        )
+        for value in facet.values
+    ]
+    return Facet(facet.name, facet.label, values)
 
 
 def _choice_facet(name, label, choices, counts: dict[str, int], chosen, query) -> Facet:

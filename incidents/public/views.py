@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, render
 
 from cabar_tracker.parameters import PAGE, takes_parameters
 from cabar_tracker.publishing import can_see_unpublished
-from incidents.counting import summarize
+from incidents.counting import case_people, summarize
 from incidents.models import (
     NEWEST_FIRST,
     Allegation,
@@ -31,6 +31,7 @@ from incidents.models import (
     Incident,
     IncidentEvent,
     Location,
+    ReportedGroup,
     Situation,
     Source,
     Statement,
@@ -205,6 +206,13 @@ def get_incident_for(user, slug: str) -> Incident:
                 to_attr="visible_statements",
             ),
             visible_sources(user),
+            # The reported numbers by citizenship, each with its sources (two queries).
+            Prefetch(
+                "reported_groups",
+                queryset=ReportedGroup.objects.order_by("pk").prefetch_related(
+                    visible_sources(user)
+                ),
+            ),
         )
     )
     if can_see_unpublished(user):
@@ -302,6 +310,7 @@ def incident_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     context = {
         "incident": incident,
+        "people": case_people(incident.reported_groups.all(), incident.visible_detentions),
         "timeline": timeline,
         "for_staff": can_see_unpublished(request.user),
         "permalink": request.build_absolute_uri(incident.get_absolute_url()),

@@ -1,5 +1,5 @@
 """Staff edit forms for incidents, detentions, statements, sources and places, and for the
-timeline events of an incident and the allegations of a detention.
+timeline events and reported groups of an incident and the allegations of a detention.
 
 Every form carries the version of the record it was opened at (a hidden field) and saves
 through `save_checked()`, which refuses to write over a change made since
@@ -34,6 +34,7 @@ from incidents.models import (
     Incident,
     IncidentEvent,
     Location,
+    ReportedGroup,
     Situation,
     Source,
     Statement,
@@ -390,6 +391,37 @@ class IncidentEventForm(VersionedModelForm):
             "description": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {"occurred_on": DATE_HELP, "occurred_on_precision": PRECISION_HELP}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sources"].queryset = with_current(
+            Source.objects.not_archived(), *initial_ids(self, "sources")
+        )
+
+
+class ReportedGroupForm(VersionedModelForm):
+    """People of one citizenship an incident's sources report in numbers ("38 of
+    Kyrgyzstan"). The incident is the page's (the view sets it)."""
+
+    sources = SourceMultipleChoiceField(
+        label=_("Sources"), queryset=Source.objects.none(), required=False
+    )
+
+    fieldsets = (
+        (_("Who"), ["citizenship"]),
+        (_("How many, as reported"), [("detained_count", "released_count"), "note"]),
+        (_("Sources"), ["sources"]),
+    )
+
+    class Meta:
+        model = ReportedGroup
+        fields = ["citizenship", "detained_count", "released_count", "note", "sources"]
+        help_texts = {
+            "citizenship": _(
+                "Their citizenship. The people named in the case are entered as detentions; "
+                "this is for those the sources count without naming them."
+            )
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -36,6 +36,7 @@ from incidents.models import (
     Incident,
     IncidentEvent,
     Location,
+    ReportedGroup,
     Source,
     Statement,
 )
@@ -45,6 +46,7 @@ from incidents.staff.forms import (
     IncidentEventForm,
     IncidentForm,
     LocationForm,
+    ReportedGroupForm,
     SourceForm,
     StatementForm,
 )
@@ -82,6 +84,7 @@ class ChildRecords:
     add_url: str | None  # None when the user's role may not add one
     add_label: str
     empty: str
+    anchor: str  # the section's id on the page
 
 
 def _event_rows(incident: Incident, user) -> ChildRecords:
@@ -109,7 +112,46 @@ def _event_rows(incident: Incident, user) -> ChildRecords:
         ),
         add_label=gettext("Add timeline event"),
         empty=gettext("No timeline events besides detentions, releases and statements."),
+        anchor="timeline-events",
     )
+
+
+def _reported_group_rows(incident: Incident, user) -> ChildRecords:
+    # One query.
+    rows = [
+        ChildRow(
+            text=str(group.citizenship.name or group.citizenship.code),
+            detail=_group_numbers(group),
+            edit_url=reverse("staff:reportedgroup_edit", kwargs={"pk": group.pk}),
+        )
+        for group in incident.reported_groups.order_by("pk")
+    ]
+    return ChildRecords(
+        heading=gettext("Reported numbers by citizenship"),
+        rows=rows,
+        add_url=(
+            reverse("staff:reportedgroup_add", kwargs={"incident_pk": incident.pk})
+            if user.has_perm("incidents.add_reportedgroup")
+            else None
+        ),
+        add_label=gettext("Add a reported number by citizenship"),
+        empty=gettext(
+            "No numbers by citizenship: add one when a source counts people of one "
+            "citizenship without naming them (38 of Kyrgyzstan)."
+        ),
+        anchor="reported-groups",
+    )
+
+
+def _group_numbers(group: ReportedGroup) -> str:
+    parts = []
+    if group.detained_count is not None:
+        parts.append(gettext("%(count)s detained") % {"count": group.detained_count})
+    if group.released_count is not None:
+        parts.append(gettext("%(count)s released") % {"count": group.released_count})
+    if group.note:
+        parts.append(group.note)
+    return ", ".join(parts)
 
 
 def _allegation_rows(detention: Detention, user) -> ChildRecords:
@@ -138,6 +180,7 @@ def _allegation_rows(detention: Detention, user) -> ChildRecords:
         ),
         add_label=gettext("Add allegation"),
         empty=gettext("No allegations recorded."),
+        anchor="allegations",
     )
 
 
@@ -149,7 +192,12 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form_class=IncidentForm,
         instance=incident,
         heading=gettext("Edit incident"),
-        extra_context={"children": _event_rows(incident, request.user)},
+        extra_context={
+            "child_lists": [
+                _reported_group_rows(incident, request.user),
+                _event_rows(incident, request.user),
+            ]
+        },
     )
 
 
@@ -161,11 +209,11 @@ def detention_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form_class=DetentionForm,
         instance=detention,
         heading=gettext("Edit detention"),
-        extra_context={"children": _allegation_rows(detention, request.user)},
+        extra_context={"child_lists": [_allegation_rows(detention, request.user)]},
     )
 
 
-# --- the rows of a case: timeline events and allegations --------------------------------------
+# --- the rows of a case: timeline events, reported groups and allegations ---------------------
 #
 # These are rows of a public record: on a published case, an editor's addition, change or
 # removal is a proposal for a reviewer (VersionedModelForm.save_checked and
@@ -216,6 +264,38 @@ def incidentevent_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@permission_required("incidents.add_reportedgroup", raise_exception=True)
+def reportedgroup_add(request: HttpRequest, incident_pk: int) -> HttpResponse:
+    incident = get_object_or_404(Incident.objects.not_archived(), pk=incident_pk)
+    return edit_record(
+        request,
+        form_class=ReportedGroupForm,
+        instance=ReportedGroup(incident=incident),
+        heading=gettext("New reported number by citizenship: %(incident)s")
+        % {"incident": incident},
+        done_url=edit_url(incident),
+        extra_context=_child_context(incident, gettext("Back to the incident"), None),
+    )
+
+
+@staff_required
+def reportedgroup_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    group = get_object_or_404(ReportedGroup._base_manager.select_related("incident"), pk=pk)
+    return edit_record(
+        request,
+        form_class=ReportedGroupForm,
+        instance=group,
+        heading=gettext("Edit reported number by citizenship"),
+        done_url=edit_url(group.incident),
+        extra_context=_child_context(
+            group.incident,
+            gettext("Incident: %(incident)s") % {"incident": group.incident},
+            group,
+        ),
+    )
+
+
+@staff_required
 @permission_required("incidents.add_allegation", raise_exception=True)
 def allegation_add(request: HttpRequest, detention_pk: int) -> HttpResponse:
     detention = get_object_or_404(
@@ -256,9 +336,9 @@ def allegation_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def child_remove(
     request: HttpRequest, pk: int, *, model: type[models.Model], parent_field: str
 ) -> HttpResponse:
-    """Remove a timeline event or an allegation (staff:<model>_delete). On a published case
-    an editor's removal is proposed for review; otherwise the row is deleted, the history
-    keeping what it said."""
+    """Remove a timeline event, a reported group or an allegation (staff:<model>_delete).
+    On a published case an editor's removal is proposed for review; otherwise the row is
+    deleted, the history keeping what it said."""
     record = get_object_or_404(model._base_manager.select_related(parent_field), pk=pk)
     parent = getattr(record, parent_field)
     if revisions.needs_review(record, request.user):

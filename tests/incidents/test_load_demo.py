@@ -16,6 +16,7 @@ from incidents.models import (
     IncidentKind,
     Location,
     Outcome,
+    ReportedGroup,
     Situation,
     Source,
     Statement,
@@ -23,7 +24,8 @@ from incidents.models import (
 from people.models import NameKind, Organization, Person, PersonName, Position
 
 ALL_MODELS = [Source, Location, Organization, Person, PersonName, Position, Situation,
-              Incident, Detention, Allegation, IncidentEvent, Statement]  # fmt: skip
+              Incident, ReportedGroup, Detention, Allegation, IncidentEvent,
+              Statement]  # fmt: skip
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +70,37 @@ def test_running_it_again_writes_no_history_and_no_new_versions(demo):
 def test_dry_run_saves_nothing(db):
     call_command("load_demo", "--dry-run")
     assert sum(row_counts().values()) == 0
+
+
+def test_it_reports_the_shymkent_38_and_the_almaty_four_as_citizens_of_kyrgyzstan(demo):
+    groups = {
+        group.incident.slug: group
+        for group in ReportedGroup.objects.select_related("incident").prefetch_related("sources")
+    }
+    assert set(groups) == {"shymkent-38-kyrgyz-citizens", "four-kyrgyz-citizens-almaty"}
+    shymkent, almaty = groups["shymkent-38-kyrgyz-citizens"], groups["four-kyrgyz-citizens-almaty"]
+    assert (shymkent.citizenship.code, shymkent.detained_count, shymkent.released_count) == (
+        "KG",
+        38,
+        38,
+    )
+    # "will be released" on 11 January: the article does not say they were.
+    assert (almaty.citizenship.code, almaty.detained_count, almaty.released_count) == (
+        "KG",
+        4,
+        None,
+    )
+    for group in groups.values():
+        assert [source.publisher for source in group.sources.all()] == [
+            Source.objects.get().publisher
+        ]
+
+
+def test_the_demo_s_citizenship_filter_finds_the_unnamed_kyrgyz_citizens(demo, client):
+    response = client.get("/incidents/", {"citizenship": "KG"})
+
+    slugs = {incident.slug for incident in response.context["page"].object_list}
+    assert {"shymkent-38-kyrgyz-citizens", "four-kyrgyz-citizens-almaty"} <= slugs
 
 
 def test_it_records_ruzakhunovs_release_at_ak_zhol_on_10_january(demo):

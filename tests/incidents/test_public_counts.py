@@ -35,6 +35,7 @@ from tests.factories import (
     IncidentFactory,
     LocationFactory,
     PersonFactory,
+    ReportedGroupFactory,
     SituationFactory,
     StaffUserFactory,
 )
@@ -61,7 +62,8 @@ def assert_counts_are_fresh():
 def varied_cases():
     """Incidents over two countries, three years, every precision, kinds, verification
     states, drafts and archived ones, with detentions of published, draft and withheld
-    people, witnesses, allegations and reported numbers above the named ones."""
+    people, witnesses, allegations, reported numbers above the named ones and reported numbers
+    by citizenship."""
     rng = random.Random(7)
     kazakhstan = CountryFactory()
     kyrgyzstan = CountryFactory(name="Kyrgyzstan", country="KG")
@@ -77,6 +79,8 @@ def varied_cases():
         for n in range(12)
     ] + [PersonFactory(publication_state=DRAFT, citizenship="TJ")]
     precisions = ["day", "day", "month", "year", "approximate"]
+    # Numbers reported by citizenship, drawn apart so the rest stays as it was.
+    group_rng = random.Random(8)
     for number in range(40):
         precision = rng.choice(precisions)
         day = datetime.date(2021 + rng.randrange(3), rng.randrange(1, 13), rng.randrange(1, 28))
@@ -103,6 +107,13 @@ def varied_cases():
             )
             if rng.random() < 0.4:
                 AllegationFactory(detention=detention, kind=rng.choice(AllegationKind.values))
+        if group_rng.random() < 0.4:
+            overall = incident.reported_detained_count
+            ReportedGroupFactory(
+                incident=incident,
+                citizenship=group_rng.choice(["KG", "UZ", "TJ"]),
+                detained_count=group_rng.randint(1, overall or 9),
+            )
     return {"kazakhstan": kazakhstan, "cities": cities, "people": people}
 
 

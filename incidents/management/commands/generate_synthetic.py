@@ -5,8 +5,9 @@ Everything generated belongs to one situation, "Synthetic benchmark data (not re
 `--remove`. The shapes follow the real data: a location tree over five countries with about
 fifty cities and their police stations and detention facilities; kinds, outcomes and
 verification with skewed frequencies; dates over five years at mixed precision; 0–40
-detentions per incident (most have one or two); names of people in Latin and Cyrillic with
-spelling variants; statements and sources.
+detentions per incident (most have one or two); numbers of people reported by citizenship
+for a fifth of the mass detentions and a few other incidents; names of people in Latin and
+Cyrillic with spelling variants; statements and sources.
 
 Rows are written with large `bulk_create` batches inside one transaction per batch, and
 without edit history (`record_history=False`): nobody edited them.
@@ -35,6 +36,7 @@ from incidents.models import (
     Location,
     LocationKind,
     Outcome,
+    ReportedGroup,
     Situation,
     Source,
     SourceKind,
@@ -158,6 +160,7 @@ def remove_synthetic(situation: Situation) -> None:
     with transaction.atomic():
         incidents = Incident.objects.filter(situation=situation)
         Allegation.objects.filter(detention__incident__in=incidents)._raw_delete("default")
+        ReportedGroup.objects.filter(incident__in=incidents)._raw_delete("default")
         Detention.objects.filter(incident__in=incidents)._raw_delete("default")
         Incident.sources.through.objects.filter(incident__in=incidents).delete()
         Statement.incidents.through.objects.filter(incident__in=incidents).delete()
@@ -175,6 +178,9 @@ def remove_synthetic(situation: Situation) -> None:
 class SyntheticData:
     def __init__(self, *, seed: int, batch_size: int, stdout):
         self.random = random.Random(seed)
+        # The reported groups draw from their own sequence, so the rest of the data is the
+        # same as before they were generated (benchmark figures stay comparable).
+        self.group_random = random.Random(seed + 1)
         self.batch_size = batch_size
         self.stdout = stdout
         self.now = timezone.now()
@@ -312,7 +318,7 @@ class SyntheticData:
         return ids
 
     def make_incidents(self, count, situation, places, person_ids, source_ids) -> dict[str, int]:
-        totals = {"incidents": 0, "detentions": 0, "allegations": 0}
+        totals = {"incidents": 0, "detentions": 0, "allegations": 0, "reported groups": 0}
         incident_places = [p for p in places if p.kind != LocationKind.COUNTRY]
         for start in range(0, count, self.batch_size):
             rows = []
@@ -370,12 +376,42 @@ class SyntheticData:
                     if self.random.random() < 0.1
                 ]
                 Allegation.objects.bulk_create(allegations, record_history=False)
+                groups = [group for incident in created for group in self.reported_groups(incident)]
+                ReportedGroup.objects.bulk_create(groups, record_history=False)
+            totals["reported groups"] += len(groups)
             totals["incidents"] += len(created)
             totals["detentions"] += len(saved)
             totals["allegations"] += len(allegations)
             if totals["incidents"] % (self.batch_size * 20) == 0:
                 self.stdout.write(f"  {totals['incidents']:,} incidents…")
         return totals
+
+    def reported_groups(self, incident: Incident) -> list[ReportedGroup]:
+        """Numbers of people by citizenship, as a source counts them without names: for a
+        fifth of the mass detentions and one incident in fifty otherwise; one citizenship,
+        sometimes two, never adding up to more than the incident's reported number (some
+        incidents give none, and the groups' numbers stand for it)."""
+        rng = self.group_random
+        share = 0.2 if incident.kind == IncidentKind.MASS_DETENTION else 0.02
+        if rng.random() >= share:
+            return []
+        overall = incident.reported_detained_count
+        left = overall if overall is not None else rng.randint(1, 60)
+        groups = []
+        for code, *_ in rng.sample(COUNTRIES, rng.choice([1, 1, 1, 2])):
+            if left < 1:
+                break
+            number = rng.randint(1, left)
+            left -= number
+            groups.append(
+                ReportedGroup(
+                    incident_id=incident.pk,
+                    citizenship=code,
+                    detained_count=number,
+                    released_count=rng.randint(0, number) if rng.random() < 0.5 else None,
+                )
+            )
+        return groups
 
     def detention(self, incident: Incident, person_id: int, day: datetime.date) -> Detention:
         outcome = self.random.choice(OUTCOMES)

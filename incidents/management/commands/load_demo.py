@@ -36,6 +36,7 @@ from incidents.models import (
     LocationKind,
     Medium,
     Outcome,
+    ReportedGroup,
     Situation,
     Source,
     SourceKind,
@@ -460,6 +461,17 @@ ALLEGATIONS = [
 ]  # fmt: skip
 
 
+# The numbers of people the article reports by citizenship, without naming them:
+# (incident slug, citizenship, number detained, number released or None).
+# "Earlier, 38 Kyrgyzstanis were detained in Shymkent and then released after checking."
+# "On January 11, four citizens of Kyrgyzstan will be released in Almaty": to be released,
+# so no number released is recorded.
+REPORTED_GROUPS = [
+    ("shymkent-38-kyrgyz-citizens", "KG", 38, 38),
+    ("four-kyrgyz-citizens-almaty", "KG", 4, None),
+]
+
+
 class Command(BaseCommand):
     help = (
         "Load the demo cases from the CABAR article on the January 2022 detentions of "
@@ -473,7 +485,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run: bool = False, **options):
         models = [Source, Location, Organization, Person, PersonName, Position, Situation,
-                  Incident, Detention, Allegation, IncidentEvent, Statement]  # fmt: skip
+                  Incident, ReportedGroup, Detention, Allegation, IncidentEvent,
+                  Statement]  # fmt: skip
         before = {model: model.objects.count() for model in models}
         with transaction.atomic():
             load_demo()
@@ -612,6 +625,14 @@ def load_demo() -> None:
         )
         incident.sources.set(cite)
         incidents[slug] = incident
+
+    for incident_slug, citizenship, detained, released in REPORTED_GROUPS:
+        group, _ = ReportedGroup.objects.update_or_create(
+            incident=incidents[incident_slug],
+            citizenship=citizenship,
+            defaults={"detained_count": detained, "released_count": released, "note": ""},
+        )
+        group.sources.set(cite)
 
     detentions: dict[tuple[str, str], Detention] = {}
     for fields in DETENTIONS:

@@ -3,7 +3,8 @@
 Anonymous requests: no session or token query. Every page first reads its ids (0: in the
 order, from an index alone; see cabar_tracker/api/pagination.py), then, per endpoint:
 
-- incidents: 1 the page (with place and situation), 2 the ancestors of all their places;
+- incidents: 1 the page (with place and situation), 2 their reported groups, 3 the
+  ancestors of all their places;
 - detentions: 1 the page (with incident, person, custody and release places), 2 allegations;
 - people, organizations, positions, locations, situations, statements, sources: 1 the page
   with what its items embed (select_related).
@@ -23,6 +24,7 @@ from tests.factories import (
     OrganizationFactory,
     PersonFactory,
     PositionFactory,
+    ReportedGroupFactory,
     SituationFactory,
     SourceFactory,
     StatementFactory,
@@ -33,7 +35,9 @@ pytestmark = pytest.mark.django_db
 
 def incident_row():
     place = LocationFactory(parent=LocationFactory(parent=CountryFactory()))
-    return IncidentFactory(location=place)
+    incident = IncidentFactory(location=place)
+    ReportedGroupFactory(incident=incident)
+    return incident
 
 
 def detention_row():
@@ -53,7 +57,7 @@ def statement_row():
 
 
 LISTS = {
-    "incidents": (incident_row, 3),
+    "incidents": (incident_row, 4),
     "detentions": (detention_row, 3),
     "people": (PersonFactory, 2),
     "organizations": (lambda: OrganizationFactory(parent=OrganizationFactory()), 2),
@@ -86,7 +90,7 @@ def test_geojson_query_count_does_not_grow_with_rows(api, django_assert_max_num_
     for _ in range(20):
         incident_row()
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         assert api.get(f"{API}/incidents/", {"format": "geojson"}).status_code == 200
 
 
@@ -99,15 +103,19 @@ def a_full_incident():
         statement = statement_row()
         statement.incidents.add(incident)
         incident.sources.add(SourceFactory())
+    for code in ["UZ", "TJ", "KZ"]:
+        group = ReportedGroupFactory(incident=incident, citizenship=code)
+        group.sources.add(SourceFactory())
     return incident
 
 
 # Details: the record and each list it embeds, each in one query, whatever their length.
-# incidents: record, ancestors, detentions, their allegations, events, statements, sources;
+# incidents: record, reported groups, ancestors, detentions, their allegations, the groups'
+# sources, events, statements, sources;
 # detentions: record, allegations, sources; people: record, names, posts, detentions,
 # sources; statements: record, incidents, people, sources.
 DETAILS = {
-    "incidents": (a_full_incident, 7),
+    "incidents": (a_full_incident, 9),
     "detentions": (detention_row, 3),
     "people": (lambda: detention_row().person, 5),
     "statements": (statement_row, 4),

@@ -28,6 +28,7 @@ from tests.factories import (
     IncidentFactory,
     LocationFactory,
     PersonFactory,
+    ReportedGroupFactory,
     SituationFactory,
     SourceFactory,
     StatementFactory,
@@ -410,11 +411,12 @@ def make_incidents(count: int) -> None:
         detention = DetentionFactory(incident=incident, custody_location=LocationFactory())
         detention.sources.add(SourceFactory())
         AllegationFactory(detention=detention)
+        ReportedGroupFactory(incident=incident)
 
 
 @pytest.mark.parametrize("count", [3, 30])
 @pytest.mark.parametrize(
-    ("url", "budget"), [(INCIDENTS_CSV, 4), (DETENTIONS_CSV, 6), (INCIDENTS_JSON, 8)]
+    ("url", "budget"), [(INCIDENTS_CSV, 5), (DETENTIONS_CSV, 6), (INCIDENTS_JSON, 9)]
 )
 def test_export_query_count_does_not_grow_with_rows(
     client, django_assert_max_num_queries, url, budget, count
@@ -423,9 +425,9 @@ def test_export_query_count_does_not_grow_with_rows(
 
     # Guards against N+1, per chunk of 500 incidents: 1 their positions (ids and ordering
     # keys), 2 the incidents with their places and situations; for the incidents CSV and
-    # the JSON, their sources: 3 the links, 4 the sources; for the detentions CSV and the
-    # JSON, the detentions with persons and places, their allegations and their sources
-    # (links, sources).
+    # the JSON, their sources: 3 the links, 4 the sources, 5 their reported groups; for the
+    # detentions CSV and the JSON, the detentions with persons and places, their allegations
+    # and their sources (links, sources).
     with django_assert_max_num_queries(budget):
         content = body(client.get(url))
     if url == INCIDENTS_JSON:

@@ -27,6 +27,7 @@ from tests.factories import (
     OrganizationFactory,
     PersonFactory,
     PositionFactory,
+    ReportedGroupFactory,
     SituationFactory,
     SourceFactory,
     StatementFactory,
@@ -404,11 +405,15 @@ def test_incident_query_count_does_not_grow_with_rows(client, django_assert_max_
         statement = StatementFactory(speaker_person=PositionFactory().person)
         statement.incidents.add(incident)
         incident.sources.add(SourceFactory())
+    for code in ["KG", "UZ", "TJ"][: min(rows, 3)]:
+        group = ReportedGroupFactory(incident=incident, citizenship=code, detained_count=1)
+        group.sources.add(SourceFactory())
 
     # Guards against N+1: 1 the incident with its place and situation, 2 detentions with
     # persons and places, 3 their allegations with who alleged them, 4 timeline events,
-    # 5 statements with speakers and posts, 6 sources, 7 the names of the places' ancestors.
-    with django_assert_max_num_queries(7):
+    # 5 statements with speakers and posts, 6 sources, 7 reported groups, 8 their sources,
+    # 9 the names of the places' ancestors.
+    with django_assert_max_num_queries(9):
         response = client.get(incident.get_absolute_url())
     assert response.status_code == 200
 

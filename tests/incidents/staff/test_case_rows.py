@@ -18,6 +18,7 @@ from tests.factories import (
     IncidentFactory,
     LocationFactory,
     OrganizationFactory,
+    ReportedGroupFactory,
     SourceFactory,
     StatementFactory,
 )
@@ -443,14 +444,17 @@ def test_the_incident_edit_page_s_query_count_does_not_grow_with_its_events(
     incident = IncidentFactory()
     for n in range(rows):
         IncidentEventFactory(incident=incident, title=f"Event {n}", location=LocationFactory())
+    for code in ["KG", "UZ", "TJ", "KZ", "RU", "AF", "CN", "TR"][:rows]:
+        ReportedGroupFactory(incident=incident, citizenship=code)
     url = reverse("staff:incident_edit", kwargs={"pk": incident.pk})
     editor_client.get(url)  # warm the per-process caches (content types)
-    # The same budget for 1 and 8 events: session, user, incident, its events with their
-    # places (one query), proposals, the form's choices (situations, sources, places), the
-    # menu's groups and permissions.
-    with django_assert_max_num_queries(12):
+    # The same budget for 1 and 8 events and reported groups: session, user, incident, its
+    # reported groups (one query), its events with their places (one query), proposals,
+    # the form's choices (situations, sources, places), the menu's groups and permissions.
+    with django_assert_max_num_queries(13):
         response = editor_client.get(url)
     assert response.text.count("/staff/events/") == rows
+    assert response.text.count("/staff/reported-groups/") == rows
 
 
 @pytest.mark.parametrize("rows", [1, 8])
