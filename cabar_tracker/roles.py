@@ -23,6 +23,7 @@ DOMAIN_MODELS = {
         "incident",
         "detention",
         "allegation",
+        "account",
         "incidentevent",
         "statement",
         "source",
@@ -59,6 +60,17 @@ ROLE_PERMISSIONS = {
 }
 
 
+def _model_known(apps, app_label: str, codename: str) -> bool:
+    action, _, model_name = codename.partition("_")
+    if action not in {"view", "add", "change", "delete"}:
+        return True
+    try:
+        apps.get_model(app_label, model_name)
+    except LookupError:
+        return False
+    return True
+
+
 def sync_role_groups(apps) -> None:
     """Create the role groups and give each exactly its permissions.
 
@@ -83,6 +95,10 @@ def sync_role_groups(apps) -> None:
         permissions = []
         for dotted in codenames:
             app_label, codename = dotted.split(".")
+            if not _model_known(apps, app_label, codename):
+                # A model added after this migration (an account): the migration that
+                # adds it calls this again and gives its permissions then.
+                continue
             permissions.append(
                 Permission.objects.get(content_type__app_label=app_label, codename=codename)
             )

@@ -35,6 +35,7 @@ from django.utils import timezone
 from cabar_tracker.history import watch_bulk_writes
 from cabar_tracker.publishing import can_see_unpublished
 from incidents.models import (
+    Account,
     Allegation,
     Detention,
     Incident,
@@ -220,6 +221,13 @@ def _incidents_of(model, pks) -> Q:
         return _ids(Allegation._base_manager.filter(pk__in=pks), "detention__incident_id")
     if model is IncidentEvent:
         return _ids(IncidentEvent._base_manager.filter(pk__in=pks), "incident_id")
+    if model is Account:
+        accounts = Account._base_manager.filter(pk__in=pks)
+        return (
+            _ids(accounts, "incident_id")
+            | _ids(accounts, "detention__incident_id")
+            | _ids(accounts, "allegation__detention__incident_id")
+        )
     if model is Statement:
         links = Statement.incidents.through.objects.filter(statement_id__in=pks)
         return _ids(links, "incident_id")
@@ -239,6 +247,12 @@ def _incidents_of(model, pks) -> Q:
                 IncidentEvent.sources.through.objects.filter(source_id__in=pks),
                 "incidentevent__incident_id",
             )
+            | _incidents_of(
+                Account,
+                Account.sources.through.objects.filter(source_id__in=pks).values_list(
+                    "account_id", flat=True
+                ),
+            )
             | _ids(
                 Statement.incidents.through.objects.filter(statement__sources__in=pks),
                 "incident_id",
@@ -247,7 +261,7 @@ def _incidents_of(model, pks) -> Q:
     raise ValueError(model)
 
 
-PARTS = (Detention, Allegation, IncidentEvent, Statement, Source)
+PARTS = (Detention, Allegation, Account, IncidentEvent, Statement, Source)
 
 
 def _public_part(record) -> bool:
@@ -292,6 +306,15 @@ def _part_deleted(sender, instance, **kwargs) -> None:
         return
     if sender in (Detention, IncidentEvent):
         touch_incidents(Q(pk=instance.incident_id))
+    elif sender is Account:
+        touch_incidents(
+            Q(pk=instance.incident_id)
+            | _ids(Detention._base_manager.filter(pk=instance.detention_id), "incident_id")
+            | _ids(
+                Allegation._base_manager.filter(pk=instance.allegation_id),
+                "detention__incident_id",
+            )
+        )
     elif sender is Allegation:
         touch_incidents(
             _ids(Detention._base_manager.filter(pk=instance.detention_id), "incident_id")
