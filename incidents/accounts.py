@@ -48,6 +48,7 @@ from incidents.models import (
     Incident,
     ValueKind,
     facts_of,
+    visible_sources,
 )
 from incidents.partial_dates import PartialDate
 
@@ -388,3 +389,66 @@ __all__ = [
     "record_value",
     "sync_from_record",
 ]
+
+
+# --- reading accounts for pages, the API and exports ------------------------------------------
+
+
+def attach_accounts(records, user, *, sources: bool = True) -> None:
+    """Set `fact_accounts` ({fact: [accounts, preferred first]}) on each incident, detention
+    and allegation in `records` (already limited to what `user` may see), with the sources
+    `user` may see as `account.visible_sources`: two queries for all of them, none when
+    there are no records."""
+    records = [record for record in records if record is not None]
+    for record in records:
+        record.fact_accounts = {}
+    by_subject: dict[str, dict[int, models.Model]] = {}
+    for record in records:
+        by_subject.setdefault(subject_name(record), {})[record.pk] = record
+    condition = models.Q()
+    for subject, found in by_subject.items():
+        condition |= models.Q(**{f"{subject}__in": list(found)})
+    if not by_subject:
+        return
+    queryset = Account.objects.filter(condition).select_related(
+        "value_location", "value_organization", "asserted_by_person", "asserted_by_organization"
+    )
+    if sources:
+        queryset = queryset.prefetch_related(visible_sources(user))
+    order = {rank: index for index, rank in enumerate(AccountRank)}
+    for account in sorted(queryset, key=lambda a: (order.get(a.rank, 9), a.pk)):
+        subject = account.spec.subject
+        record = by_subject.get(subject, {}).get(getattr(account, f"{subject}_id"))
+        if record is not None:
+            record.fact_accounts.setdefault(account.fact, []).append(account)
+
+
+def value_code(account: Account) -> str:
+    """The value in machine form, as the exports write the record's: a date at its
+    precision (2022-01-07, 2022-01), a place's slug, an organization's slug or the words of
+    the source, a number, a code."""
+    spec = account.spec
+    if spec.kind == ValueKind.DATE:
+        return account.date.iso() if account.date else ""
+    if spec.kind == ValueKind.PLACE:
+        return account.value_location.slug if account.value_location_id else ""
+    if spec.kind == ValueKind.AUTHORITY:
+        if account.value_organization_id:
+            return account.value_organization.slug
+        return account.value_text
+    if spec.kind == ValueKind.NUMBER:
+        return "" if account.value_number is None else str(account.value_number)
+    return account.value_choice
+
+
+def asserted_by_for(account: Account, user) -> str:
+    """Who asserts the account, as this reader may see it named: a withheld person is only
+    their neutral label (`Person.name_for`)."""
+    parts = []
+    if account.asserted_by_person_id:
+        parts.append(account.asserted_by_person.name_for(user))
+    if account.asserted_by_organization_id:
+        parts.append(str(account.asserted_by_organization))
+    if account.asserted_by_text:
+        parts.append(account.asserted_by_text)
+    return ", ".join(parts)

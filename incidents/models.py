@@ -1453,6 +1453,15 @@ class Account(PartialDated, ReviewedModel):
     def asserted_by(self):
         return self.asserted_by_person or self.asserted_by_organization
 
+    def get_constraints(self):
+        # A new preferred account replaces the one before (the same save demotes it, in
+        # incidents.accounts): "one preferred per fact" holds after the save, so validation
+        # before it must not refuse the change. The database still enforces it.
+        return [
+            (model, [c for c in constraints if not c.name.startswith("account_one_preferred")])
+            for model, constraints in super().get_constraints()
+        ]
+
     def save(self, *args, **kwargs):
         # The record keeps the preferred value: incidents.accounts writes it, in the same
         # transaction (and refuses first what the review rule refuses).

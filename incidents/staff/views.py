@@ -38,6 +38,7 @@ from incidents.models import (
     Source,
     Statement,
 )
+from incidents.staff.account_views import account_list
 from incidents.staff.forms import (
     AllegationForm,
     DetentionForm,
@@ -148,7 +149,10 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form_class=IncidentForm,
         instance=incident,
         heading=gettext("Edit incident"),
-        extra_context={"children": _event_rows(incident, request.user)},
+        extra_context={
+            "children": _event_rows(incident, request.user),
+            "accounts": account_list(incident, request.user),
+        },
     )
 
 
@@ -160,7 +164,10 @@ def detention_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form_class=DetentionForm,
         instance=detention,
         heading=gettext("Edit detention"),
-        extra_context={"children": _allegation_rows(detention, request.user)},
+        extra_context={
+            "children": _allegation_rows(detention, request.user),
+            "accounts": account_list(detention, request.user),
+        },
     )
 
 
@@ -242,11 +249,14 @@ def allegation_edit(request: HttpRequest, pk: int) -> HttpResponse:
         instance=allegation,
         heading=gettext("Edit allegation"),
         done_url=edit_url(allegation.detention),
-        extra_context=_child_context(
-            allegation.detention,
-            gettext("Detention: %(detention)s") % {"detention": allegation.detention},
-            allegation,
-        ),
+        extra_context={
+            **_child_context(
+                allegation.detention,
+                gettext("Detention: %(detention)s") % {"detention": allegation.detention},
+                allegation,
+            ),
+            "accounts": account_list(allegation, request.user),
+        },
     )
 
 
