@@ -34,7 +34,7 @@ from incidents.columns import (
     ExportContext,
     Value,
 )
-from incidents.models import Allegation, Detention, Incident, Source
+from incidents.models import Account, AccountRank, Allegation, Detention, Incident, Source
 
 # The rule for which detentions a reader sees (published, of a published person) is the
 # case page's; the export must not show a detention the page hides.
@@ -64,17 +64,36 @@ def export_queryset(
         *(f"situation__{name}" for name in ("summary", "description", "created_at")),
         *(f"situation__{name}" for name in ("updated_at", "published_at")),
     )
+    # The accounts other than the preferred one (whose value is the record's), for the
+    # `other_accounts` column: two queries per chunk and level.
+    other_accounts = (
+        Account.objects.exclude(rank=AccountRank.PREFERRED)
+        .select_related(
+            "value_location", "value_organization", "asserted_by_person", "asserted_by_organization"
+        )
+        .prefetch_related(
+            Prefetch("sources", queryset=visible_sources.order_by("pk"), to_attr="export_sources")
+        )
+        .order_by("fact", "pk")
+    )
     queryset = (
         incidents.select_related("location", "situation")
         .defer(*unread)
         .prefetch_related(
-            Prefetch("sources", queryset=visible_sources.order_by("pk"), to_attr="export_sources")
+            Prefetch("sources", queryset=visible_sources.order_by("pk"), to_attr="export_sources"),
+            Prefetch("accounts", queryset=other_accounts, to_attr="export_accounts"),
         )
     )
     if with_detentions:
         detentions = (
             Detention.objects.visible_to(user)
-            .select_related("person", "custody_location", "release_location")
+            .select_related(
+                "person",
+                "custody_location",
+                "release_location",
+                "arrest_location",
+                "detaining_organization",
+            )
             .order_by("detained_on", "pk")
         )
         queryset = queryset.prefetch_related(
@@ -87,6 +106,14 @@ def export_queryset(
                 "export_detentions__sources",
                 queryset=visible_sources.order_by("pk"),
                 to_attr="export_sources",
+            ),
+            Prefetch(
+                "export_detentions__accounts", queryset=other_accounts, to_attr="export_accounts"
+            ),
+            Prefetch(
+                "export_detentions__allegations__accounts",
+                queryset=other_accounts,
+                to_attr="export_accounts",
             ),
         )
     return queryset
