@@ -46,6 +46,8 @@ MARKERS = [
     "draftorg",
     # The slug a withheld person's name would give (their slug is random instead).
     "withheldname-markerov",
+    # An account of a draft detention's fact (its note).
+    "draftaccount",
 ]
 
 # Pages that list every country by name (the API schema's enumeration of citizenship codes,
@@ -149,6 +151,26 @@ def restricted_world(db):
     )
     spoken.incidents.add(incident)
     incident.sources.add(factories.SourceFactory(title="DRAFTSOURCE", publication_state=draft))
+    # Accounts of the public detention's facts: one asserted by the withheld person (shown
+    # only as their label), one by a person not yet published, one citing a draft source;
+    # and an account of a draft detention, telling of the draft place.
+    factories.AccountFactory(
+        detention=detention, asserted_by_person=withheld, asserted_by_text="to a newspaper"
+    )
+    factories.AccountFactory(
+        detention=detention,
+        fact="detaining_authority",
+        value_location=None,
+        value_text="the military",
+        asserted_by_person=draft_person,
+        sources=[factories.SourceFactory(title="DRAFTSOURCE two", publication_state=draft)],
+    )
+    draft_detention = factories.DetentionFactory(
+        incident=incident, person=factories.PersonFactory(), publication_state=draft
+    )
+    factories.AccountFactory(
+        detention=draft_detention, value_location=draft_place, note="DRAFTACCOUNT note"
+    )
     factories.IncidentFactory(
         title="ARCHIVED-MARKER case",
         slug="archived-marker",
