@@ -291,6 +291,10 @@ def _part_before_save(sender, instance, **kwargs) -> None:
 
 
 def _part_saved(sender, instance, **kwargs) -> None:
+    if getattr(instance, "_syncing_accounts", False):
+        # An account kept in step with its record's save (incidents.accounts): that save
+        # is the change, and moves the case itself.
+        return
     if not (getattr(instance, "_was_public", False) or _public_part(instance)):
         return
     condition = _incidents_of(sender, [instance.pk])

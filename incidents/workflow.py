@@ -32,7 +32,16 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from cabar_tracker.publishing import PUBLISH_PERMISSION, PublicationState, PublishableModel
-from incidents.models import Account, Detention, Fact, Incident, Situation, Source, Statement
+from incidents.models import (
+    Account,
+    AccountRank,
+    Detention,
+    Fact,
+    Incident,
+    Situation,
+    Source,
+    Statement,
+)
 from people.models import Person
 
 # The records that go through review, by the name used in URLs and templates.
@@ -86,19 +95,29 @@ def _accounts_shown_with(record: models.Model, related: Iterable = ()) -> models
     """The accounts the record's page shows with it: an incident's and its detentions' (and
     their allegations'), a detention's and its allegations'."""
     detention_ids = [item.pk for item in [record, *related] if isinstance(item, Detention)]
+    condition = Q(detention__in=detention_ids) | Q(allegation__detention__in=detention_ids)
     if isinstance(record, Incident):
-        detention_ids += list(record.detentions.values_list("pk", flat=True))
-        condition = Q(incident=record)
-    else:
-        condition = Q(pk__in=[])
-    condition |= Q(detention__in=detention_ids) | Q(allegation__detention__in=detention_ids)
+        condition |= (
+            Q(incident=record)
+            | Q(detention__incident=record)
+            | Q(allegation__detention__incident=record)
+        )
     return Account._base_manager.filter(condition)
 
 
 def _accounts_without_sources(record: models.Model) -> list[str]:
-    """The facts of the record (and its parts) that have an account citing no source."""
+    """The facts of the record (and its parts) told by an account that cites no source.
+    The record's own account of a fact (preferred, asserted by nobody) is left to the
+    record's rule: it cites what the record cites."""
+    own = Q(
+        rank=AccountRank.PREFERRED,
+        asserted_by_person__isnull=True,
+        asserted_by_organization__isnull=True,
+        asserted_by_text="",
+    )
     bare = (
         _accounts_shown_with(record)
+        .exclude(own)
         .exclude(
             Exists(
                 Account.sources.through.objects.filter(

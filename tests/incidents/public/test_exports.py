@@ -18,6 +18,7 @@ from incidents.public.exports import (
     INCIDENT_COLUMNS,
 )
 from tests.factories import (
+    AccountFactory,
     AllegationFactory,
     CountryFactory,
     DetentionFactory,
@@ -396,12 +397,22 @@ def make_incidents(count: int) -> None:
         incident.sources.add(SourceFactory())
         detention = DetentionFactory(incident=incident, custody_location=LocationFactory())
         detention.sources.add(SourceFactory())
-        AllegationFactory(detention=detention)
+        allegation = AllegationFactory(detention=detention)
+        # Another account of a fact of each: the incident, the detention, the allegation.
+        AccountFactory(detention=None, incident=incident, fact="incident_place")
+        AccountFactory(detention=detention)
+        AccountFactory(
+            detention=None,
+            allegation=allegation,
+            fact="allegation_status",
+            value_location=None,
+            value_choice="denied",
+        )
 
 
 @pytest.mark.parametrize("count", [3, 30])
 @pytest.mark.parametrize(
-    ("url", "budget"), [(INCIDENTS_CSV, 2), (DETENTIONS_CSV, 5), (INCIDENTS_JSON, 5)]
+    ("url", "budget"), [(INCIDENTS_CSV, 4), (DETENTIONS_CSV, 11), (INCIDENTS_JSON, 11)]
 )
 def test_export_query_count_does_not_grow_with_rows(
     client, django_assert_max_num_queries, url, budget, count
@@ -409,8 +420,10 @@ def test_export_query_count_does_not_grow_with_rows(
     make_incidents(count)
 
     # Guards against N+1, per chunk of 500 incidents: 1 the incidents with their places and
-    # situations, 2 their sources; for the detentions CSV and the JSON also 3 the detentions
-    # with persons and places, 4 their allegations, 5 their sources.
+    # situations, 2 their sources, 3 their other accounts, 4 those accounts' sources; for
+    # the detentions CSV and the JSON also 5 the detentions with persons and places, 6
+    # their allegations, 7 their sources, 8 their other accounts, 9 those accounts'
+    # sources, 10 the allegations' other accounts, 11 those accounts' sources.
     with django_assert_max_num_queries(budget):
         content = body(client.get(url))
     if url == INCIDENTS_JSON:
