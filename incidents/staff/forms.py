@@ -543,6 +543,10 @@ class AccountForm(VersionedModelForm):
         subject = next(name for name in SUBJECTS if getattr(instance, f"{name}_id"))
         labels = dict(Fact.choices)
         self.fields["fact"].choices = [(fact, labels[fact]) for fact in facts_of(subject)]
+        if instance.pk:
+            # An account tells one fact: another fact is another account (and the preferred
+            # account of the first would leave its record's value without one).
+            self.fields["fact"].disabled = True
         self.fields["value_organization"].queryset = Organization.objects.all()
         self.fields["asserted_by_organization"].queryset = Organization.objects.all()
         self.fields["asserted_by_person"].queryset = with_current(
