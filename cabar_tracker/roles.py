@@ -23,6 +23,7 @@ DOMAIN_MODELS = {
         "incident",
         "detention",
         "allegation",
+        "account",
         "incidentevent",
         "reportedgroup",
         "statement",
@@ -89,7 +90,7 @@ def sync_role_groups(apps) -> None:
             ).first()
             if permission is None and _model_not_created_yet(apps, app_label, codename):
                 # An earlier migration syncs the roles before a later one creates the
-                # model (people 0005 runs before the reported groups exist); the
+                # model (people 0005 runs before the reported groups and accounts exist); the
                 # migration that creates it syncs them again.
                 continue
             if permission is None:

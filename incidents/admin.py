@@ -23,6 +23,7 @@ from cabar_tracker.admin_site import (
     RecordInline,
 )
 from incidents.models import (
+    Account,
     Allegation,
     Detention,
     FollowUpAction,
@@ -207,6 +208,7 @@ class AllegationInline(RecordInline, admin.StackedInline):
     extra = 0
     fields = (
         "kind",
+        "status",
         "alleged_by_person",
         "alleged_by_organization",
         "statement",
@@ -238,14 +240,32 @@ class DetentionAdmin(RecordAdmin):
     list_select_related = ("person", "incident")
     search_fields = ("person__name", "person__name_native", "incident__title", "charges")
     date_hierarchy = "detained_on"
-    autocomplete_fields = ("incident", "person", "custody_location", "release_location", "sources")
+    autocomplete_fields = (
+        "incident",
+        "person",
+        "arrest_location",
+        "detaining_organization",
+        "custody_location",
+        "release_location",
+        "sources",
+    )
     readonly_fields = PUBLICATION_READONLY
     inlines = (AllegationInline,)
     fieldsets = (
         (None, {"fields": ("incident", "person", "role")}),
         (
             _("Custody"),
-            {"fields": ("detained_on", "detained_on_precision", "custody_location")},
+            {
+                "fields": (
+                    "detained_on",
+                    "detained_on_precision",
+                    "arrest_location",
+                    "detaining_organization",
+                    "detaining_authority_text",
+                    "custody_location",
+                    "reported_age",
+                )
+            },
         ),
         (
             _("Release"),
@@ -308,6 +328,38 @@ class AllegationAdmin(RecordAdmin):
     def alleged_by_shown(self, allegation: Allegation) -> str | None:
         alleged_by = allegation.alleged_by
         return str(alleged_by) if alleged_by else None
+
+
+@admin.register(Account)
+class AccountAdmin(RecordAdmin):
+    """Accounts of a record's facts. Saving one here goes through the same save as every door
+    (incidents/accounts.py): a preferred account's value becomes its record's."""
+
+    list_display = ("fact", "value_shown", "rank", "incident", "detention", "allegation")
+    list_filter = ("fact", "rank")
+    list_select_related = (
+        "incident",
+        "detention__person",
+        "detention__incident",
+        "allegation__detention__person",
+        "value_location",
+        "value_organization",
+    )
+    search_fields = ("value_text", "asserted_by_text", "note")
+    autocomplete_fields = (
+        "incident",
+        "detention",
+        "allegation",
+        "value_location",
+        "value_organization",
+        "asserted_by_person",
+        "asserted_by_organization",
+        "sources",
+    )
+
+    @admin.display(description=_("value"))
+    def value_shown(self, account: Account) -> str:
+        return account.value_label()
 
 
 @admin.register(IncidentEvent)

@@ -7,9 +7,11 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         from cabar_tracker.publishing import ReviewedModel, guard_public_links
-        from incidents import permalinks, public_counts
+        from incidents import accounts, permalinks, public_counts
 
         public_counts.connect()
+        # The record's columns keep the preferred account's value, from every door.
+        accounts.connect()
         # Old slugs kept, and a case's "last updated" moved by its parts, from every door.
         permalinks.connect()
         # The links of a public record (of either app) change only through review.

@@ -14,6 +14,7 @@ from django.db import models, transaction
 
 from cabar_tracker.publishing import PUBLISH_PERMISSION, PublicationState
 from incidents.models import (
+    Account,
     Allegation,
     Detention,
     Incident,
@@ -65,6 +66,11 @@ def case_of(keys: set[RecordKey]) -> dict[RecordKey, int | None]:
             "pk", "detention__incident_id"
         )
         found["incidents.allegation"] = dict(rows)
+    if pks := wanted.get("incidents.account"):
+        rows = Account._base_manager.filter(pk__in=pks).values_list(
+            "pk", "incident_id", "detention__incident_id", "allegation__detention__incident_id"
+        )
+        found["incidents.account"] = {pk: next((i for i in ids if i), None) for pk, *ids in rows}
     if pks := wanted.get("incidents.statement"):
         rows = Statement.incidents.through.objects.filter(statement_id__in=pks).values_list(
             "statement_id", "incident_id"

@@ -34,6 +34,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from cabar_tracker.publishing import can_see_unpublished, name_shown_to
+from incidents.accounts import asserted_by_for, value_code
 from incidents.models import Detention, Incident, Source, Statement
 from incidents.partial_dates import PartialDate
 
@@ -461,6 +462,84 @@ DETENTION_COLUMNS: list[Column] = [
         separator="\n",
     ),
     Column("publication_state", PUBLICATION_STATE_DESCRIPTION, _publication_state, staff_only=True),
+]
+
+# --- attributed accounts (issue 13, item 3) ---------------------------------------------------
+#
+# The record's columns above hold the preferred value of each fact; `other_accounts` lists
+# the other accounts of the row's facts as text, each with who asserts it and its sources'
+# addresses (the exports prefetch them as `export_accounts`).
+
+
+def _account_text(account, context: ExportContext, prefix: str = "") -> str:
+    """ "arrest_place: samsy — Vikram Ruzakhunov, speaking to Viory — https://…"."""
+    fact = f"{account.fact}[{prefix}]" if prefix else account.fact
+    rank = "" if account.rank == "normal" else f" ({account.rank})"
+    parts = [f"{fact}: {value_code(account)}{rank}"]
+    who = asserted_by_for(account, context.user)
+    if who:
+        parts.append(who)
+    urls = _source_urls(account.export_sources)
+    if urls:
+        parts.append(" ".join(urls))
+    return " — ".join(parts)
+
+
+def _other_accounts(record, context: ExportContext) -> list[str]:
+    texts = [_account_text(a, context) for a in getattr(record, "export_accounts", ())]
+    allegations = record.allegations.all() if isinstance(record, Detention) else ()
+    for allegation in allegations:
+        texts += [
+            _account_text(a, context, allegation.kind)
+            for a in getattr(allegation, "export_accounts", ())
+        ]
+    return texts
+
+
+OTHER_ACCOUNTS_DESCRIPTION = _(
+    "The other accounts of the row's facts, where sources tell them differently, separated "
+    "by “ | ”: the fact, the value (in the form of its column), who asserts it and the "
+    "addresses of its sources, e.g. “arrest_place: samsy — Vikram Ruzakhunov, speaking to "
+    "Viory — https://…”. The row's own columns hold the preferred account (not imported)."
+)
+
+INCIDENT_COLUMNS.insert(
+    next(i for i, c in enumerate(INCIDENT_COLUMNS) if c.name == "updated_at"),
+    Column("other_accounts", OTHER_ACCOUNTS_DESCRIPTION, _other_accounts, separator=" | "),
+)
+
+DETENTION_COLUMNS += [
+    Column(
+        "arrest_place_slug",
+        _("Identifier of the place where the person was arrested, if known."),
+        lambda detention, context: _place(detention.arrest_location, context),
+    ),
+    Column(
+        "detaining_organization_slug",
+        _("Identifier of the organization that detained the person, if known."),
+        lambda detention, context: (
+            detention.detaining_organization.slug if detention.detaining_organization_id else None
+        ),
+    ),
+    Column(
+        "detaining_authority",
+        _("Who detained the person, in the source's words, when no organization is known."),
+        lambda detention, context: detention.detaining_authority_text,
+    ),
+    Column(
+        "reported_age",
+        _("The person's age at the time, as reported."),
+        lambda detention, context: detention.reported_age,
+    ),
+    Column(
+        "allegation_statuses",
+        _(
+            "Whether each allegation stands, as kind:status separated by “;” (alleged, "
+            "denied, retracted, confirmed; not imported)."
+        ),
+        lambda detention, context: [f"{a.kind}:{a.status}" for a in detention.allegations.all()],
+    ),
+    Column("other_accounts", OTHER_ACCOUNTS_DESCRIPTION, _other_accounts, separator=" | "),
 ]
 
 # A row of the detentions CSV (page and API): the detention with its incident's key columns.

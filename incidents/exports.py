@@ -42,6 +42,8 @@ from incidents.columns import (
 )
 from incidents.models import (
     NEWEST_FIRST,
+    Account,
+    AccountRank,
     Allegation,
     Detention,
     Incident,
@@ -81,7 +83,12 @@ def export_queryset(
         *(f"situation__{name}" for name in ("summary", "description", "created_at")),
         *(f"situation__{name}" for name in ("updated_at", "published_at")),
     )
-    queryset = incidents.select_related("location", "situation").defer(*unread)
+    other_accounts = other_accounts_queryset(user)
+    queryset = (
+        incidents.select_related("location", "situation")
+        .defer(*unread)
+        .prefetch_related(Prefetch("accounts", queryset=other_accounts, to_attr="export_accounts"))
+    )
     if with_groups:
         # `reported_by_citizenship` (the groups are public with their incident).
         queryset = queryset.prefetch_related(
@@ -90,7 +97,7 @@ def export_queryset(
     if with_detentions:
         detentions = (
             Detention.objects.visible_to(user)
-            .select_related("person", "custody_location", "release_location")
+            .select_related(*DETENTION_RELATED)
             .order_by("detained_on", "pk")
         )
         queryset = queryset.prefetch_related(
@@ -98,8 +105,43 @@ def export_queryset(
             Prefetch(
                 "export_detentions__allegations", queryset=Allegation.objects.order_by("kind", "pk")
             ),
+            Prefetch(
+                "export_detentions__accounts", queryset=other_accounts, to_attr="export_accounts"
+            ),
+            Prefetch(
+                "export_detentions__allegations__accounts",
+                queryset=other_accounts,
+                to_attr="export_accounts",
+            ),
         )
     return queryset
+
+
+# What a detention's columns read besides the detention.
+DETENTION_RELATED = (
+    "person",
+    "custody_location",
+    "release_location",
+    "arrest_location",
+    "detaining_organization",
+)
+
+
+def other_accounts_queryset(user) -> QuerySet[Account]:
+    """The accounts other than the preferred one (whose value is the record's), for the
+    `other_accounts` column, with the sources the reader may see: one query per level and
+    chunk, two with their sources (accounts are few)."""
+    visible_sources = Source.objects.visible_to(user).only("pk", "url", "title")
+    return (
+        Account.objects.exclude(rank=AccountRank.PREFERRED)
+        .select_related(
+            "value_location", "value_organization", "asserted_by_person", "asserted_by_organization"
+        )
+        .prefetch_related(
+            Prefetch("sources", queryset=visible_sources.order_by("pk"), to_attr="export_sources")
+        )
+        .order_by("fact", "pk")
+    )
 
 
 def attach_sources(records: list, user) -> None:
@@ -150,9 +192,12 @@ def detention_export_queryset(
     """Detentions (already limited to what the reader may see and filtered) with what a
     row of the detentions CSV reads: its incident's key columns, person, places,
     allegations and sources."""
-    return detentions.select_related(
-        "incident__location", "person", "custody_location", "release_location"
-    ).prefetch_related(Prefetch("allegations", queryset=Allegation.objects.order_by("kind", "pk")))
+    other_accounts = other_accounts_queryset(context.user)
+    return detentions.select_related("incident__location", *DETENTION_RELATED).prefetch_related(
+        Prefetch("allegations", queryset=Allegation.objects.order_by("kind", "pk")),
+        Prefetch("accounts", queryset=other_accounts, to_attr="export_accounts"),
+        Prefetch("allegations__accounts", queryset=other_accounts, to_attr="export_accounts"),
+    )
 
 
 def statement_export_queryset(

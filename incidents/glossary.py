@@ -14,7 +14,15 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import AllegationKind, DisputeStatus, IncidentKind, Outcome, Verification
+from incidents.models import (
+    AllegationKind,
+    AllegationStatus,
+    DisputeStatus,
+    Fact,
+    IncidentKind,
+    Outcome,
+    Verification,
+)
 from incidents.partial_dates import DatePrecision
 
 INCIDENT_KIND_DEFINITIONS = {
@@ -106,6 +114,36 @@ DISPUTE_STATUS_DEFINITIONS = {
 }
 
 
+ALLEGATION_STATUS_DEFINITIONS = {
+    AllegationStatus.ALLEGED: _("Someone alleged it; nobody we know of has withdrawn it."),
+    AllegationStatus.DENIED: _(
+        "Denied, by the person concerned or by another; the accounts say by whom and where."
+    ),
+    AllegationStatus.RETRACTED: _("Whoever made the allegation has withdrawn it."),
+    AllegationStatus.CONFIRMED: _("An investigation, a court or a credible body confirmed it."),
+}
+
+FACT_DEFINITIONS = {
+    Fact.INCIDENT_DATE: _("When the incident happened (incident_start_date)."),
+    Fact.INCIDENT_PLACE: _("Where it happened, as a place's identifier (place_slug)."),
+    Fact.DETENTION_DATE: _("When the person was detained (detained_on)."),
+    Fact.ARREST_PLACE: _("Where the person was arrested (arrest_place_slug)."),
+    Fact.DETAINING_AUTHORITY: _(
+        "Who detained the person: an organization's identifier or the source's words "
+        "(detaining_organization_slug, detaining_authority)."
+    ),
+    Fact.CUSTODY_PLACE: _("Where the person was held (custody_place_slug)."),
+    Fact.RELEASE_DATE: _("When the person was released or handed over (released_on)."),
+    Fact.RELEASE_PLACE: _("Where the person was released or handed over (release_place_slug)."),
+    Fact.OUTCOME: _("What became of the person, as an outcome code (outcome)."),
+    Fact.REPORTED_AGE: _("The person's age at the time, as reported (reported_age)."),
+    Fact.ALLEGATION_STATUS: _(
+        "Whether an allegation stands, as a status code; the allegation's kind follows in "
+        "brackets (allegation_statuses)."
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Term:
     code: str
@@ -154,6 +192,18 @@ def vocabularies() -> list[Vocabulary]:
             _("Date precision"),
             "*_precision",
             _terms(DatePrecision, DATE_PRECISION_DEFINITIONS),
+        ),
+        Vocabulary(
+            "allegation-status",
+            _("Status of an allegation"),
+            "allegation_statuses",
+            _terms(AllegationStatus, ALLEGATION_STATUS_DEFINITIONS),
+        ),
+        Vocabulary(
+            "account-facts",
+            _("Facts told by several accounts"),
+            "other_accounts",
+            _terms(Fact, FACT_DEFINITIONS),
         ),
         Vocabulary(
             "dispute-status",

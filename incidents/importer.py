@@ -82,7 +82,7 @@ from incidents.models import (
     normalized_url,
 )
 from incidents.partial_dates import DatePrecision
-from people.models import Person, Sex, new_withheld_slug
+from people.models import Organization, Person, Sex, new_withheld_slug
 from people.names import name_key, transliterate
 
 # Export columns that are derived or descriptive and so are read from no file.
@@ -95,6 +95,10 @@ NOT_IMPORTED_COLUMNS = frozenset(
         "source_titles",
         # Publishing is a reviewer's decision, never a column's.
         "publication_state",
+        # An allegation's status and the other accounts are entered on the staff pages, each
+        # with its sources and who asserts it: a cell of text cannot say that.
+        "allegation_statuses",
+        "other_accounts",
     }
 )
 COLUMNS = [column.name for column in DETENTION_ROW_COLUMNS]
@@ -171,6 +175,10 @@ DETENTION_FIELD_COLUMNS = {
     "released_on_precision": "released_on_precision",
     "custody_location": "custody_place_slug",
     "release_location": "release_place_slug",
+    "arrest_location": "arrest_place_slug",
+    "detaining_organization": "detaining_organization_slug",
+    "detaining_authority_text": "detaining_authority",
+    "reported_age": "reported_age",
     "outcome": "outcome",
     "charges": "charges",
     "details": "details",
@@ -183,6 +191,10 @@ DETENTION_COLUMN_FIELDS = {
     "released_on": ["released_on", "released_on_precision"],
     "custody_place_slug": ["custody_location_id"],
     "release_place_slug": ["release_location_id"],
+    "arrest_place_slug": ["arrest_location_id"],
+    "detaining_organization_slug": ["detaining_organization_id"],
+    "detaining_authority": ["detaining_authority_text"],
+    "reported_age": ["reported_age"],
     "outcome": ["outcome"],
     "charges": ["charges"],
     "details": ["details"],
@@ -593,6 +605,24 @@ class _Importer:
             self._error(column, _("No place has the slug “%(slug)s”.") % {"slug": slug})
         return self.places[slug]
 
+    def _organization(self, column: str) -> Organization | None:
+        slug = self._cell(column)
+        if not slug:
+            return None
+        found = Organization.objects.filter(slug=slug).first()
+        if found is None:
+            self._error(column, _("No organization has the slug “%(slug)s”.") % {"slug": slug})
+        return found
+
+    def _age(self, column: str) -> int | None:
+        text = self._cell(column)
+        if not text:
+            return None
+        if not text.isdigit() or int(text) > 130:
+            self._error(column, _("Give the age as a whole number of years, at most 130."))
+            return None
+        return int(text)
+
     def _parse_detention_values(self) -> dict[str, object]:
         """The detention's fields from the columns the file has."""
         values: dict[str, object] = {}
@@ -606,9 +636,16 @@ class _Importer:
         for column, field_name in (
             ("custody_place_slug", "custody_location"),
             ("release_place_slug", "release_location"),
+            ("arrest_place_slug", "arrest_location"),
         ):
             if column in self.columns:
                 values[field_name] = self._place(column)
+        if "detaining_organization_slug" in self.columns:
+            values["detaining_organization"] = self._organization("detaining_organization_slug")
+        if "detaining_authority" in self.columns:
+            values["detaining_authority_text"] = self._cell("detaining_authority")
+        if "reported_age" in self.columns:
+            values["reported_age"] = self._age("reported_age")
         for column in ("charges", "details"):
             if column in self.columns:
                 values[column] = self._cell(column)

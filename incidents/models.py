@@ -9,15 +9,16 @@ bodies said; every record cites Sources.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import RegexValidator
-from django.db import models
+from django.core.validators import MaxValueValidator, RegexValidator
+from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -146,7 +147,13 @@ class LocationQuerySet(HistoryRecordingQuerySet):
                     pk__in=with_place(release_location__isnull=False).values("pk")
                 ).values("release_location")
             )
+            | Q(
+                pk__in=detentions.filter(
+                    pk__in=with_place(arrest_location__isnull=False).values("pk")
+                ).values("arrest_location")
+            )
             | Q(pk__in=events.values("location_id"))
+            | Q(pk__in=Account.objects.of_public_records().values("value_location"))
         )
         return self.filter(Exists(used.filter(path__startswith=OuterRef("path"))))
 
@@ -634,6 +641,40 @@ class Detention(PartialDateSpan, PublishableModel):
     outcome = models.CharField(
         _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.UNKNOWN
     )
+    # Where the person was arrested, as distinct from where they were held (a village on
+    # the road, then a police station in the city).
+    arrest_location = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="arrests",
+        verbose_name=_("place of arrest"),
+    )
+    detaining_organization = models.ForeignKey(
+        "people.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="detentions_made",
+        verbose_name=_("detaining authority (organization)"),
+    )
+    detaining_authority_text = models.CharField(
+        _("detaining authority (as reported)"),
+        max_length=250,
+        blank=True,
+        help_text=_(
+            "Who detained the person, in the source's words, when no organization is known "
+            "(e.g. 'the military', 'police officers')."
+        ),
+    )
+    reported_age = models.PositiveSmallIntegerField(
+        _("reported age"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(130)],
+        help_text=_("The age at the time of the detention, as reported."),
+    )
     charges = models.TextField(_("charges"), blank=True)
     details = models.TextField(_("details"), blank=True)
     staff_notes = models.TextField(_("staff-only notes"), blank=True)
@@ -708,6 +749,13 @@ class Detention(PartialDateSpan, PublishableModel):
             )
 
     @property
+    def detaining_authority(self) -> str:
+        """Who detained the person: the organization, or the words of the source."""
+        if self.detaining_organization_id:
+            return str(self.detaining_organization)
+        return self.detaining_authority_text
+
+    @property
     def days_in_custody(self) -> int | None:
         """Whole days from detention to release, only when both days are known exactly."""
         detained, released = self.detained, self.released
@@ -731,6 +779,13 @@ class AllegationKind(models.TextChoices):
     INCOMMUNICADO = "incommunicado", _("Held incommunicado")
     MISIDENTIFICATION = "misidentification", _("Misidentification")
     OTHER = "other", _("Other")
+
+
+class AllegationStatus(models.TextChoices):
+    ALLEGED = "alleged", _("Alleged")
+    DENIED = "denied", _("Denied")
+    RETRACTED = "retracted", _("Retracted")
+    CONFIRMED = "confirmed", _("Confirmed")
 
 
 class Allegation(ReviewedModel):
@@ -768,6 +823,16 @@ class Allegation(ReviewedModel):
         verbose_name=_("made in statement"),
     )
     description = models.TextField(_("description"), blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=AllegationStatus.choices,
+        default=AllegationStatus.ALLEGED,
+        help_text=_(
+            "Whether the allegation stands: alleged, later denied or retracted (by whom: "
+            "record it as an account), or confirmed."
+        ),
+    )
     sources = models.ManyToManyField(
         "Source", related_name="allegations", blank=True, verbose_name=_("sources")
     )
@@ -1313,6 +1378,394 @@ def visible_sources(user) -> Prefetch:
         queryset=Source.objects.visible_to(user).order_by("title", "pk"),
         to_attr="visible_sources",
     )
+
+
+# --- attributed accounts -------------------------------------------------------------------
+
+
+class Fact(models.TextChoices):
+    """The facts of a case that sources may tell differently, each recorded as accounts."""
+
+    INCIDENT_DATE = "incident_date", _("Date of the incident")
+    INCIDENT_PLACE = "incident_place", _("Place of the incident")
+    DETENTION_DATE = "detention_date", _("Date of detention")
+    ARREST_PLACE = "arrest_place", _("Place of arrest")
+    DETAINING_AUTHORITY = "detaining_authority", _("Detaining authority")
+    CUSTODY_PLACE = "custody_place", _("Place of custody")
+    RELEASE_DATE = "release_date", _("Date of release")
+    RELEASE_PLACE = "release_place", _("Place of release or handover")
+    OUTCOME = "outcome", _("Outcome")
+    REPORTED_AGE = "reported_age", _("Reported age")
+    ALLEGATION_STATUS = "allegation_status", _("Status of the allegation")
+
+
+class ValueKind(models.TextChoices):
+    DATE = "date", _("a date")
+    PLACE = "place", _("a place")
+    AUTHORITY = "authority", _("an organization or a description")
+    NUMBER = "number", _("a number")
+    CHOICE = "choice", _("a choice")
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """Where a fact lives on its record: the subject (incident, detention or allegation),
+    the kind of value, and the record's field that holds the preferred value (a date's
+    precision is its `_precision` companion; an authority's free text is
+    `detaining_authority_text`). `empty` is the record's value meaning "nothing known"."""
+
+    subject: str
+    kind: str
+    field: str
+    empty: object = None
+    choices: type[models.TextChoices] | None = None
+
+
+FACTS: dict[str, FactSpec] = {
+    Fact.INCIDENT_DATE: FactSpec("incident", ValueKind.DATE, "start_date"),
+    Fact.INCIDENT_PLACE: FactSpec("incident", ValueKind.PLACE, "location_id"),
+    Fact.DETENTION_DATE: FactSpec("detention", ValueKind.DATE, "detained_on"),
+    Fact.ARREST_PLACE: FactSpec("detention", ValueKind.PLACE, "arrest_location_id"),
+    Fact.DETAINING_AUTHORITY: FactSpec(
+        "detention", ValueKind.AUTHORITY, "detaining_organization_id"
+    ),
+    Fact.CUSTODY_PLACE: FactSpec("detention", ValueKind.PLACE, "custody_location_id"),
+    Fact.RELEASE_DATE: FactSpec("detention", ValueKind.DATE, "released_on"),
+    Fact.RELEASE_PLACE: FactSpec("detention", ValueKind.PLACE, "release_location_id"),
+    Fact.OUTCOME: FactSpec("detention", ValueKind.CHOICE, "outcome", Outcome.UNKNOWN, Outcome),
+    Fact.REPORTED_AGE: FactSpec("detention", ValueKind.NUMBER, "reported_age"),
+    Fact.ALLEGATION_STATUS: FactSpec(
+        "allegation", ValueKind.CHOICE, "status", None, AllegationStatus
+    ),
+}
+SUBJECTS = ("incident", "detention", "allegation")
+
+
+def facts_of(subject: str) -> list[str]:
+    """The facts recorded as accounts on a record of this kind, in the order pages list them."""
+    return [fact for fact, spec in FACTS.items() if spec.subject == subject]
+
+
+class AccountRank(models.TextChoices):
+    """After Wikidata's statement ranks: the preferred account is the record's value; normal
+    ones are other accounts told beside it; deprecated ones are known to be wrong but kept,
+    as sources repeat them."""
+
+    PREFERRED = "preferred", _("Preferred")
+    NORMAL = "normal", _("Other account")
+    DEPRECATED = "deprecated", _("Deprecated")
+
+
+class AccountQuerySet(HistoryRecordingQuerySet):
+    def of_public_records(self):
+        """The accounts the public sees: those of a published incident, of a public
+        detention, of an allegation on one. Starts from the accounts (few) to their
+        records, as `LocationQuerySet.in_public_use` needs it cheap."""
+        return self.filter(
+            Q(incident__in=Incident.objects.published().values("pk"))
+            | Q(detention__in=Detention.objects.published().values("pk"))
+            | Q(allegation__detention__in=Detention.objects.published().values("pk"))
+        )
+
+    def visible_to(self, user):
+        if can_see_unpublished(user):
+            return self.all()
+        return self.of_public_records()
+
+    def of(self, record: models.Model):
+        """The accounts of one incident, detention or allegation."""
+        return self.filter(**{record._meta.model_name: record})
+
+    def in_page_order(self):
+        """Preferred first, then the others, deprecated last; oldest first within a rank."""
+        rank_order = models.Case(
+            *(models.When(rank=rank, then=index) for index, rank in enumerate(AccountRank)),
+            output_field=models.IntegerField(),
+        )
+        return self.order_by("fact", rank_order, "pk")
+
+
+def _one_subject() -> Q:
+    return (
+        Q(incident__isnull=False, detention__isnull=True, allegation__isnull=True)
+        | Q(incident__isnull=True, detention__isnull=False, allegation__isnull=True)
+        | Q(incident__isnull=True, detention__isnull=True, allegation__isnull=False)
+    )
+
+
+def _fact_fits_subject() -> Q:
+    return (
+        Q(incident__isnull=False, fact__in=facts_of("incident"))
+        | Q(detention__isnull=False, fact__in=facts_of("detention"))
+        | Q(allegation__isnull=False, fact__in=facts_of("allegation"))
+    )
+
+
+class Account(PartialDated, ReviewedModel):
+    """One source's (or one person's) account of one fact of a record: "detained on 7 January
+    2022 by the military in Samsy", as Vikram Ruzakhunov told Viory. After Wikidata's
+    statements with references and ranks: a record's fact may have several accounts, each
+    citing its sources and saying who asserts it; one is preferred.
+
+    The record's own columns keep the preferred value (so every filter, count and export
+    goes on reading them); `incidents/accounts.py` keeps the two in step from every door.
+    An account is shown with its record and is public when its record is: an editor's change
+    to an account of a published record waits for a reviewer, as an allegation's does."""
+
+    partial_date_field = "value_date"
+
+    incident = models.ForeignKey(
+        Incident,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("incident"),
+    )
+    detention = models.ForeignKey(
+        Detention,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("detention"),
+    )
+    allegation = models.ForeignKey(
+        Allegation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("allegation"),
+    )
+    fact = models.CharField(_("fact"), max_length=24, choices=Fact.choices)
+    # The value, in the column of its kind (`FACTS`); the others stay empty.
+    value_date = models.DateField(_("date"), null=True, blank=True)
+    value_date_precision = precision_field(_("date precision"))
+    value_location = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("place"),
+    )
+    value_organization = models.ForeignKey(
+        "people.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts_as_value",
+        verbose_name=_("organization"),
+    )
+    value_text = models.CharField(
+        _("in the source's words"),
+        max_length=250,
+        blank=True,
+        help_text=_("For a detaining authority that is no recorded organization: 'the military'."),
+    )
+    value_number = models.PositiveSmallIntegerField(
+        _("number"), null=True, blank=True, validators=[MaxValueValidator(130)]
+    )
+    value_choice = models.CharField(_("value"), max_length=16, blank=True)
+    asserted_by_person = models.ForeignKey(
+        "people.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts_asserted",
+        verbose_name=_("asserted by (person)"),
+    )
+    asserted_by_organization = models.ForeignKey(
+        "people.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts_asserted",
+        verbose_name=_("asserted by (organization)"),
+    )
+    asserted_by_text = models.CharField(
+        _("asserted by (as reported)"),
+        max_length=250,
+        blank=True,
+        help_text=_(
+            "Who says it and where, in words: 'speaking to Viory', 'as quoted by AKIpress'. "
+            "Public: never name a withheld person here."
+        ),
+    )
+    rank = models.CharField(
+        _("rank"), max_length=16, choices=AccountRank.choices, default=AccountRank.NORMAL
+    )
+    note = models.TextField(
+        _("note"), blank=True, help_text=_("What exactly the source says, in our words. Public.")
+    )
+    sources = models.ManyToManyField(
+        "Source", related_name="accounts", blank=True, verbose_name=_("sources")
+    )
+
+    objects = AccountQuerySet.as_manager()
+    history = TrackedHistory(m2m_fields=[sources])
+
+    class Meta:
+        ordering = ["fact", "pk"]
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=_one_subject(),
+                name="account_has_exactly_one_subject",
+                violation_error_message=_(
+                    "An account is of exactly one incident, detention or allegation."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=_fact_fits_subject(),
+                name="account_fact_fits_subject",
+                violation_error_message=_("This fact is not recorded on this kind of record."),
+            ),
+            precision_constraint("account", "value_date"),
+            # One preferred account per fact of a record (three constraints: a NULL key is
+            # never equal to another, so one constraint over the three keys would hold
+            # nothing).
+            *(
+                models.UniqueConstraint(
+                    fields=[subject, "fact"],
+                    condition=Q(rank=AccountRank.PREFERRED, **{f"{subject}__isnull": False}),
+                    name=f"account_one_preferred_per_{subject}_fact",
+                    violation_error_message=_("This fact already has a preferred account."),
+                )
+                for subject in SUBJECTS
+            ),
+        ]
+
+    review_creation = True
+
+    def __str__(self) -> str:
+        return f"{self.get_fact_display()}: {self.value_label()}"
+
+    @property
+    def subject(self) -> models.Model | None:
+        """The incident, detention or allegation this is an account of."""
+        for name in SUBJECTS:
+            if getattr(self, f"{name}_id"):
+                try:
+                    return getattr(self, name)
+                except ObjectDoesNotExist:  # removed with it (an allegation's accounts)
+                    return None
+        return None
+
+    @property
+    def spec(self) -> FactSpec | None:
+        return FACTS.get(self.fact)
+
+    def is_public_record(self) -> bool:
+        # Public exactly when the record it belongs to is, by that record's own rule: so the
+        # guard that stops an editor here is the one that would stop them writing the record.
+        subject = self.subject
+        return subject is not None and subject.is_public_record()
+
+    @property
+    def is_preferred(self) -> bool:
+        return self.rank == AccountRank.PREFERRED
+
+    @property
+    def date(self) -> PartialDate | None:
+        return PartialDate.of(self.value_date, self.value_date_precision)
+
+    def value_label(self) -> str:
+        """The value in words ("January 2022", "Almaty", "the military", "Denied")."""
+        spec = self.spec
+        if spec is None:
+            return ""
+        if spec.kind == ValueKind.DATE:
+            return str(self.date or "")
+        if spec.kind == ValueKind.PLACE:
+            return str(self.value_location or "")
+        if spec.kind == ValueKind.AUTHORITY:
+            return str(self.value_organization or self.value_text)
+        if spec.kind == ValueKind.NUMBER:
+            return "" if self.value_number is None else str(self.value_number)
+        if spec.kind == ValueKind.CHOICE and spec.choices is not None:
+            labels = dict(spec.choices.choices)
+            return str(labels.get(self.value_choice, self.value_choice))
+        return ""
+
+    @property
+    def asserted_by(self):
+        return self.asserted_by_person or self.asserted_by_organization
+
+    def get_constraints(self):
+        # A new preferred account replaces the one before (the same save demotes it, in
+        # incidents.accounts): "one preferred per fact" holds after the save, so validation
+        # before it must not refuse the change. The database still enforces it.
+        return [
+            (model, [c for c in constraints if not c.name.startswith("account_one_preferred")])
+            for model, constraints in super().get_constraints()
+        ]
+
+    def save(self, *args, **kwargs):
+        # The record keeps the preferred value: incidents.accounts writes it, in the same
+        # transaction (and refuses first what the review rule refuses).
+        from incidents import accounts
+
+        with transaction.atomic():
+            accounts.before_account_save(self)
+            super().save(*args, **kwargs)
+            accounts.after_account_save(self)
+
+    def delete(self, *args, **kwargs):
+        from incidents import accounts
+
+        with transaction.atomic():
+            accounts.before_account_delete(self)
+            result = super().delete(*args, **kwargs)
+            accounts.after_account_delete(self)
+        return result
+
+    # Which value column each kind uses, for clean(): the others must stay empty.
+    VALUE_FIELDS = {
+        ValueKind.DATE: ("value_date",),
+        ValueKind.PLACE: ("value_location",),
+        ValueKind.AUTHORITY: ("value_organization", "value_text"),
+        ValueKind.NUMBER: ("value_number",),
+        ValueKind.CHOICE: ("value_choice",),
+    }
+
+    def clean(self):
+        super().clean()  # the date, by PartialDated
+        subjects = [name for name in SUBJECTS if getattr(self, f"{name}_id")]
+        if len(subjects) != 1:
+            raise ValidationError(
+                _("An account is of exactly one incident, detention or allegation.")
+            )
+        spec = self.spec
+        if spec is None:
+            return
+        if spec.subject != subjects[0]:
+            raise ValidationError({"fact": _("This fact is not recorded on this kind of record.")})
+        errors = {}
+        wanted = self.VALUE_FIELDS[spec.kind]
+        for names in self.VALUE_FIELDS.values():
+            for name in names:
+                if name not in wanted and _has_value(getattr(self, name)):
+                    errors[name] = _("This fact takes %(kind)s: leave this empty.") % {
+                        "kind": ValueKind(spec.kind).label
+                    }
+        if not any(_has_value(getattr(self, name)) for name in wanted):
+            errors[wanted[0]] = _("Give the value this account tells (%(kind)s).") % {
+                "kind": ValueKind(spec.kind).label
+            }
+        choice = self.value_choice
+        if spec.kind == ValueKind.CHOICE and choice and choice not in spec.choices.values:
+            errors["value_choice"] = _("Choose one of: %(choices)s.") % {
+                "choices": ", ".join(str(label) for label in spec.choices.labels)
+            }
+        if errors:
+            raise ValidationError(errors)
+
+
+def _has_value(value) -> bool:
+    return value is not None and value != ""
 
 
 class FollowUpKind(models.TextChoices):

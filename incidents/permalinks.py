@@ -35,6 +35,7 @@ from django.utils import timezone
 from cabar_tracker.history import watch_bulk_writes
 from cabar_tracker.publishing import can_see_unpublished
 from incidents.models import (
+    Account,
     Allegation,
     Detention,
     Incident,
@@ -223,6 +224,13 @@ def _incidents_of(model, pks) -> Q:
         return _ids(IncidentEvent._base_manager.filter(pk__in=pks), "incident_id")
     if model is ReportedGroup:
         return _ids(ReportedGroup._base_manager.filter(pk__in=pks), "incident_id")
+    if model is Account:
+        accounts = Account._base_manager.filter(pk__in=pks)
+        return (
+            _ids(accounts, "incident_id")
+            | _ids(accounts, "detention__incident_id")
+            | _ids(accounts, "allegation__detention__incident_id")
+        )
     if model is Statement:
         links = Statement.incidents.through.objects.filter(statement_id__in=pks)
         return _ids(links, "incident_id")
@@ -242,6 +250,12 @@ def _incidents_of(model, pks) -> Q:
                 IncidentEvent.sources.through.objects.filter(source_id__in=pks),
                 "incidentevent__incident_id",
             )
+            | _incidents_of(
+                Account,
+                Account.sources.through.objects.filter(source_id__in=pks).values_list(
+                    "account_id", flat=True
+                ),
+            )
             | _ids(
                 ReportedGroup.sources.through.objects.filter(source_id__in=pks),
                 "reportedgroup__incident_id",
@@ -254,7 +268,7 @@ def _incidents_of(model, pks) -> Q:
     raise ValueError(model)
 
 
-PARTS = (Detention, Allegation, IncidentEvent, ReportedGroup, Statement, Source)
+PARTS = (Detention, Allegation, Account, IncidentEvent, ReportedGroup, Statement, Source)
 
 
 def _public_part(record) -> bool:
@@ -284,6 +298,10 @@ def _part_before_save(sender, instance, **kwargs) -> None:
 
 
 def _part_saved(sender, instance, **kwargs) -> None:
+    if getattr(instance, "_syncing_accounts", False):
+        # An account kept in step with its record's save (incidents.accounts): that save
+        # is the change, and moves the case itself.
+        return
     if not (getattr(instance, "_was_public", False) or _public_part(instance)):
         return
     condition = _incidents_of(sender, [instance.pk])
@@ -299,6 +317,15 @@ def _part_deleted(sender, instance, **kwargs) -> None:
         return
     if sender in (Detention, IncidentEvent, ReportedGroup):
         touch_incidents(Q(pk=instance.incident_id))
+    elif sender is Account:
+        touch_incidents(
+            Q(pk=instance.incident_id)
+            | _ids(Detention._base_manager.filter(pk=instance.detention_id), "incident_id")
+            | _ids(
+                Allegation._base_manager.filter(pk=instance.allegation_id),
+                "detention__incident_id",
+            )
+        )
     elif sender is Allegation:
         touch_incidents(
             _ids(Detention._base_manager.filter(pk=instance.detention_id), "incident_id")

@@ -80,6 +80,8 @@ def _parent(record: models.Model) -> models.Model | None:
     person, an allegation's detention, a timeline event's incident, a post's holder)."""
     if isinstance(record, PublishableModel):
         return None
+    if hasattr(record, "subject"):  # an account: its incident, detention or allegation
+        return record.subject
     name = next(
         (n for n in ("person", "detention", "incident") if hasattr(record, f"{n}_id")), None
     )

@@ -27,14 +27,24 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts import security_log
 from cabar_tracker.publishing import PUBLISH_PERMISSION, PublicationState, PublishableModel
-from incidents.models import Detention, Incident, ReportedGroup, Situation, Source, Statement
+from incidents.models import (
+    Account,
+    AccountRank,
+    Detention,
+    Fact,
+    Incident,
+    ReportedGroup,
+    Situation,
+    Source,
+    Statement,
+)
 from people.models import Person
 
 # The records that go through review, by the name used in URLs and templates.
@@ -82,6 +92,48 @@ def _has_note(record: models.Model, prefix: str) -> bool:
 
 def _cites_a_source(record: models.Model) -> bool:
     return record.sources.filter(archived_at__isnull=True).exists()
+
+
+def _accounts_shown_with(record: models.Model, related: Iterable = ()) -> models.QuerySet:
+    """The accounts the record's page shows with it: an incident's and its detentions' (and
+    their allegations'), a detention's and its allegations'."""
+    detention_ids = [item.pk for item in [record, *related] if isinstance(item, Detention)]
+    condition = Q(detention__in=detention_ids) | Q(allegation__detention__in=detention_ids)
+    if isinstance(record, Incident):
+        condition |= (
+            Q(incident=record)
+            | Q(detention__incident=record)
+            | Q(allegation__detention__incident=record)
+        )
+    return Account._base_manager.filter(condition)
+
+
+def _accounts_without_sources(record: models.Model) -> list[str]:
+    """The facts of the record (and its parts) told by an account that cites no source.
+    The record's own account of a fact (preferred, asserted by nobody) is left to the
+    record's rule: it cites what the record cites."""
+    own = Q(
+        rank=AccountRank.PREFERRED,
+        asserted_by_person__isnull=True,
+        asserted_by_organization__isnull=True,
+        asserted_by_text="",
+    )
+    bare = (
+        _accounts_shown_with(record)
+        .exclude(own)
+        .exclude(
+            Exists(
+                Account.sources.through.objects.filter(
+                    account=OuterRef("pk"), source__archived_at__isnull=True
+                )
+            )
+        )
+        .order_by("fact")
+        .values_list("fact", flat=True)
+        .distinct()
+    )
+    labels = dict(Fact.choices)
+    return [str(labels[fact]) for fact in bare]
 
 
 def missing_for_publication(record: models.Model, *, validate: bool = True) -> list[str]:
@@ -136,6 +188,13 @@ def missing_for_publication(record: models.Model, *, validate: bool = True) -> l
             missing.append(gettext("a title"))
     if needs_source and not _cites_a_source(record):
         missing.append(gettext("at least one source"))
+    if isinstance(record, Incident | Detention):
+        facts = _accounts_without_sources(record)
+        if facts:
+            missing.append(
+                gettext("a source for every account of a fact (%(facts)s)")
+                % {"facts": ", ".join(facts)}
+            )
     if not validate:
         return missing
     try:
@@ -186,6 +245,12 @@ def records_published_with(record: PublishableModel) -> list[PublishableModel]:
                     reportedgroup__incident=record
                 ).values_list("source_id", flat=True)
             )
+        # The sources of the accounts its page shows (the record's, its detentions').
+        source_ids.update(
+            Account.sources.through.objects.filter(
+                account__in=_accounts_shown_with(record, related)
+            ).values_list("source_id", flat=True)
+        )
         related.extend(
             Source.objects.not_archived()
             .filter(pk__in=source_ids, publication_state__in=waiting)

@@ -383,7 +383,7 @@ class OrganizationQuerySet(HistoryRecordingQuerySet):
         subquery on keys (evaluated once per query, each part starting from the rows that
         name an organization at all), matched against organizations only. Testing each
         organization against every statement instead took 4 s at 10,000 statements."""
-        from incidents.models import Allegation, Detention, Statement
+        from incidents.models import Account, Allegation, Detention, Statement
 
         speakers = Statement.objects.published().filter(speaker_organization__isnull=False)
         # From the few allegations an organization made to their detentions, not the other
@@ -394,10 +394,25 @@ class OrganizationQuerySet(HistoryRecordingQuerySet):
                 pk__in=by_organizations.values("detention")
             )
         )
+        # The body that detained someone (a public detention's), and the bodies the
+        # accounts of public records name, as the value or as who asserts it.
+        detaining = Detention.objects.published().filter(detaining_organization__isnull=False)
+        accounts = Account.objects.of_public_records()
         used = Organization._base_manager.filter(
             Q(pk__in=speakers.values("speaker_organization"))
             | Q(pk__in=accusers.values("alleged_by_organization"))
             | Q(pk__in=visible_positions(None).values("organization"))
+            | Q(pk__in=detaining.values("detaining_organization"))
+            | Q(
+                pk__in=accounts.filter(value_organization__isnull=False).values(
+                    "value_organization"
+                )
+            )
+            | Q(
+                pk__in=accounts.filter(asserted_by_organization__isnull=False).values(
+                    "asserted_by_organization"
+                )
+            )
         )
         # It, the body it is part of, and that body's own (uncorrelated subqueries, each
         # evaluated once).

@@ -218,3 +218,24 @@ class FollowUpActionFactory(factory.django.DjangoModelFactory):
     addressee = "Consulate General"
     next_step = "Call the consulate again"
     next_step_due = datetime.date(2022, 1, 14)
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    """Another account of a published detention's fact: arrested elsewhere, as a newspaper
+    reports the detainee saying, citing a published source."""
+
+    class Meta:
+        model = incidents.Account
+        skip_postgeneration_save = True  # the hook links sources, it changes no field
+
+    detention = factory.SubFactory(DetentionFactory)
+    fact = incidents.Fact.ARREST_PLACE
+    value_location = factory.SubFactory(LocationFactory)
+    asserted_by_text = "speaking to a newspaper"
+    rank = incidents.AccountRank.NORMAL
+    note = "He said he was arrested on the road."
+
+    @factory.post_generation
+    def sources(account, create, extracted, **kwargs):
+        if create:
+            account.sources.set(extracted if extracted is not None else [SourceFactory()])

@@ -73,6 +73,8 @@ CHANGELISTS: dict[type[Model], tuple[Callable[[], Model], int]] = {
     people.Position: (factories.PositionFactory, 6),
     # 5 + date hierarchy
     incidents.FollowUpAction: (factories.FollowUpActionFactory, 7),
+    # 5
+    incidents.Account: (factories.AccountFactory, 5),
 }
 
 

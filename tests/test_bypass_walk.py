@@ -31,6 +31,7 @@ from incidents.models import Revision, RevisionAction
 from tests.api_personas import API, token_client
 from tests.cabar_tracker.staff.test_access import STAFF_URLS
 from tests.factories import (
+    AccountFactory,
     AllegationFactory,
     DetentionFactory,
     IncidentEventFactory,
@@ -62,16 +63,48 @@ RECORDS = {
     "incidentevent": (IncidentEventFactory, "title"),
     "allegation": (AllegationFactory, "description"),
     "reportedgroup": (ReportedGroupFactory, "note"),
+    # Another account of a published detention's fact (the place of arrest).
+    "account": (AccountFactory, "note"),
 }
 APP_LABELS = {"person": "people", "organization": "people", "position": "people"}
 
 # The rows of a case, by the record whose page shows them.
-PARENTS = {"incidentevent": "incident", "allegation": "detention", "reportedgroup": "incident"}
-# What a new row needs besides its text field (the add walk).
-NEW_ROW = {
-    "incidentevent": {"kind": "media_report"},
-    "allegation": {"kind": "torture"},
-    "reportedgroup": {"citizenship": "UZ", "detained_count": "3"},
+PARENTS = {
+    "incidentevent": "incident",
+    "allegation": "detention",
+    "account": "detention",
+    "reportedgroup": "incident",
+}
+# The paths that add a row to a record: (kind of row, the record it is added to, what a new
+# row needs besides its text field, the published record to add it to).
+ADD_ROWS = {
+    "incidentevent_add": ("incidentevent", "incident", {"kind": "media_report"}, IncidentFactory),
+    "allegation_add": ("allegation", "detention", {"kind": "torture"}, DetentionFactory),
+    "reportedgroup_add": (
+        "reportedgroup",
+        "incident",
+        {"citizenship": "UZ", "detained_count": "3"},
+        IncidentFactory,
+    ),
+    # Another account of a fact of a published incident, detention or allegation.
+    "incident_account_add": (
+        "account",
+        "incident",
+        {"fact": "incident_date", "value_date": "2022-01-08", "value_date_precision": "day"},
+        IncidentFactory,
+    ),
+    "detention_account_add": (
+        "account",
+        "detention",
+        {"fact": "reported_age", "value_number": "34"},
+        DetentionFactory,
+    ),
+    "allegation_account_add": (
+        "account",
+        "allegation",
+        {"fact": "allegation_status", "value_choice": "denied"},
+        AllegationFactory,
+    ),
 }
 
 # Staff paths that name no public record: follow-ups are staff-only; proposals are the
@@ -102,14 +135,15 @@ def _record_paths() -> list[tuple[str, str]]:
 
 
 def _add_paths() -> list[tuple[str, str]]:
-    """(staff URL name, kind of row) for every staff URL that adds a row to a record named
-    by `<parent>_pk`."""
+    """(staff URL name, the record it adds to) for every staff URL that adds a row to a
+    record named by `<parent>_pk`."""
     paths = []
     for name, kwargs in STAFF_URLS:
         short = name.split(":", 1)[1]
         if short in NOT_RECORD_PATHS or not any(key.endswith("_pk") for key in kwargs):
             continue
-        paths.append((short, short.rsplit("_", 1)[0]))
+        parent = next(key for key in kwargs if key.endswith("_pk")).removesuffix("_pk")
+        paths.append((short, parent))
     return paths
 
 
@@ -121,16 +155,13 @@ API_PATHS = [basename for _prefix, _viewset, basename in router.registry]
 def test_every_path_is_walked():
     for short, kind in STAFF_PATHS:
         assert kind in RECORDS, f"staff:{short} acts on '{kind}': add it to the walk"
-    for short, kind in ADD_PATHS:
-        assert kind in PARENTS, f"staff:{short} adds a '{kind}': add it to the walk"
+    for short, parent in ADD_PATHS:
+        assert short in ADD_ROWS, f"staff:{short} adds to a '{parent}': add it to the walk"
+        assert ADD_ROWS[short][1] == parent, short
     for basename in API_PATHS:
         assert basename in RECORDS, f"API resource '{basename}': add it to the walk"
     assert len(STAFF_PATHS) >= 20 and len(API_PATHS) == 9
-    assert {short for short, _kind in ADD_PATHS} >= {
-        "incidentevent_add",
-        "allegation_add",
-        "reportedgroup_add",
-    }
+    assert {short for short, _kind in ADD_PATHS} == set(ADD_ROWS)
 
 
 def shown_on(record):
@@ -233,37 +264,41 @@ def test_no_staff_path_lets_an_editor_change_the_public_record(
             assert public_views(record) != before
             continue
         record.refresh_from_db()
+        if short == "account_prefer":
+            # Making an account preferred makes its value the record's.
+            assert record.rank == "preferred"
+            assert public_views(record) != before
+            continue
         assert getattr(record, text_field) == "Marker changed by an editor"
 
 
-@pytest.mark.parametrize(("short", "kind"), ADD_PATHS, ids=[f"{s}-{k}" for s, k in ADD_PATHS])
+@pytest.mark.parametrize(("short", "parent"), ADD_PATHS, ids=[s for s, _p in ADD_PATHS])
 def test_no_staff_path_lets_an_editor_add_to_the_public_record(
-    editor_client, reviewer, short, kind
+    editor_client, reviewer, short, parent
 ):
+    kind, parent_field, new_row, parent_factory = ADD_ROWS[short]
     factory, text_field = RECORDS[kind]
     IncidentFactory()  # a feed with an entry: an empty feed's <updated> is the clock's
-    sample = factory()  # a row of a published record: the record the new row is added to
-    parent_field = PARENTS[kind]
-    parent = getattr(sample, parent_field)
-    url = reverse(f"staff:{short}", kwargs={f"{parent_field}_pk": parent.pk})
-    before = public_views(sample)
+    record = parent_factory()  # the published record the new row is added to
+    url = reverse(f"staff:{short}", kwargs={f"{parent_field}_pk": record.pk})
+    before = public_views(record)
 
     page = editor_client.get(url)
     assert page.status_code == 200
-    data = {**_form_data(page), **NEW_ROW[kind], text_field: "Marker added by an editor"}
+    data = {**_form_data(page), **new_row, text_field: "Marker added by an editor"}
     response = editor_client.post(url, data)
 
     assert response.status_code == 302, response.content.decode()
-    assert public_views(sample) == before, f"staff:{short} changed the public {parent_field}"
-    model = type(sample)
-    added = {parent_field: parent, text_field: "Marker added by an editor"}
+    assert public_views(record) == before, f"staff:{short} changed the public {parent_field}"
+    model = factory._meta.model
+    added = {parent_field: record, text_field: "Marker added by an editor"}
     assert not model._base_manager.filter(**added).exists()
 
-    proposal = Revision.objects.about(parent).pending().get()
+    proposal = Revision.objects.about(record).pending().get()
     assert proposal.action == RevisionAction.CREATE
     revisions.publish_revision(revision=proposal, user=reviewer)
     assert model._base_manager.filter(**added).exists()
-    assert public_views(sample) != before
+    assert public_views(record) != before
 
 
 @pytest.mark.parametrize("basename", API_PATHS)

@@ -49,6 +49,8 @@ MARKERS = [
     "withheldname-markerov",
     # A CSV file sent for import and its report (staff-only; it may name withheld persons).
     "importfile-marker",
+    # An account of a draft detention's fact (its note).
+    "draftaccount",
 ]
 
 # Pages that list every country by name (the API schema's enumeration of citizenship codes,
@@ -157,6 +159,26 @@ def restricted_world(db):
         report={"errors": [{"row": 2, "column": None, "message": "IMPORTFILE-MARKER"}]},
     )
     incident.sources.add(factories.SourceFactory(title="DRAFTSOURCE", publication_state=draft))
+    # Accounts of the public detention's facts: one asserted by the withheld person (shown
+    # only as their label), one by a person not yet published, one citing a draft source;
+    # and an account of a draft detention, telling of the draft place.
+    factories.AccountFactory(
+        detention=detention, asserted_by_person=withheld, asserted_by_text="to a newspaper"
+    )
+    factories.AccountFactory(
+        detention=detention,
+        fact="detaining_authority",
+        value_location=None,
+        value_text="the military",
+        asserted_by_person=draft_person,
+        sources=[factories.SourceFactory(title="DRAFTSOURCE two", publication_state=draft)],
+    )
+    draft_detention = factories.DetentionFactory(
+        incident=incident, person=factories.PersonFactory(), publication_state=draft
+    )
+    factories.AccountFactory(
+        detention=draft_detention, value_location=draft_place, note="DRAFTACCOUNT note"
+    )
     factories.IncidentFactory(
         title="ARCHIVED-MARKER case",
         slug="archived-marker",

@@ -6,7 +6,7 @@ from django.urls import path
 from accounts.staff import views as accounts_staff
 from cabar_tracker.staff import history_views, proposals
 from incidents import models as incident_models
-from incidents.staff import desk, entry_views, followups, import_views
+from incidents.staff import account_views, desk, entry_views, followups, import_views
 from incidents.staff import views as incident_staff
 from people import models as people_models
 from people.staff import views as people_staff
@@ -82,6 +82,25 @@ urlpatterns = [
         {"model": incident_models.Allegation, "parent_field": "detention"},
         name="allegation_delete",
     ),
+    # The accounts of a record's facts (who says what, with which sources; one preferred).
+    path(
+        "incidents/<int:incident_pk>/accounts/new/",
+        account_views.incident_account_add,
+        name="incident_account_add",
+    ),
+    path(
+        "detentions/<int:detention_pk>/accounts/new/",
+        account_views.detention_account_add,
+        name="detention_account_add",
+    ),
+    path(
+        "allegations/<int:allegation_pk>/accounts/new/",
+        account_views.allegation_account_add,
+        name="allegation_account_add",
+    ),
+    path("accounts/<int:pk>/edit/", account_views.account_edit, name="account_edit"),
+    path("accounts/<int:pk>/prefer/", account_views.account_prefer, name="account_prefer"),
+    path("accounts/<int:pk>/delete/", account_views.account_remove, name="account_delete"),
     path("people/new/", people_staff.person_add, name="person_add"),
     path("people/<int:pk>/edit/", people_staff.person_edit, name="person_edit"),
     path("people/<int:pk>/merge/", people_staff.person_merge, name="person_merge"),

@@ -9,6 +9,7 @@ Embedded lists hold only what the reader may see: the views prefetch them throug
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cabar_tracker.api.fields import (
@@ -36,8 +37,10 @@ from cabar_tracker.api.summaries import (
 )
 from cabar_tracker.api.writes import RecordWriteSerializer, record_link
 from cabar_tracker.publishing import name_shown_to
+from incidents.accounts import value_code
 from incidents.api.places import map_point
 from incidents.models import (
+    Account,
     Allegation,
     CoordinatePrecision,
     Detention,
@@ -134,13 +137,99 @@ class IncidentListSerializer(StaffFieldsMixin, ReadSerializer):
         extra_kwargs = STAFF_EXTRA
 
 
+class AssertedBySerializer(serializers.Serializer):
+    """Who asserts an account: a person (a withheld identity as its neutral label), an
+    organization, and/or words ("speaking to Viory")."""
+
+    person = PersonSummarySerializer(source="asserted_by_person", allow_null=True)
+    organization = OrganizationSummarySerializer(source="asserted_by_organization", allow_null=True)
+    text = serializers.CharField(source="asserted_by_text")
+
+
+class AccountSerializer(ReadSerializer):
+    """One account of one fact of the record: its value, how sure its date is, its rank
+    (the preferred one is the record's value), who asserts it and its sources."""
+
+    value = serializers.SerializerMethodField(
+        help_text="The value in machine form, as the exports write it: a date at its "
+        "precision (2022-01-07, 2022-01, 2022), a place's slug, an organization's slug or the "
+        "source's words, a number, or a code (an outcome, an allegation status)."
+    )
+    precision = serializers.SerializerMethodField(
+        help_text="For a date: day, month, year or approximate; else null."
+    )
+    location = LocationSummarySerializer(source="value_location", read_only=True, allow_null=True)
+    organization = OrganizationSummarySerializer(
+        source="value_organization", read_only=True, allow_null=True
+    )
+    asserted_by = AssertedBySerializer(source="*", read_only=True)
+    sources = SourceSummarySerializer(source="visible_sources", many=True, read_only=True)
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "fact",
+            "rank",
+            "value",
+            "precision",
+            "location",
+            "organization",
+            "asserted_by",
+            "note",
+            "sources",
+        ]
+        read_only_fields = fields
+
+    def get_value(self, account: Account) -> str:
+        return value_code(account)
+
+    def get_precision(self, account: Account) -> str | None:
+        return account.date.precision if account.date else None
+
+
+class AccountsField(serializers.Field):
+    """The record's accounts of its facts (attached by the view: `attach_accounts`),
+    preferred first within each fact."""
+
+    def __init__(self, **kwargs):
+        kwargs["source"] = "*"
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, record) -> list:
+        accounts = [a for told in getattr(record, "fact_accounts", {}).values() for a in told]
+        return AccountSerializer(accounts, many=True, context=self.context).data
+
+
+ACCOUNTS_HELP = (
+    "Every account of the record's facts that sources tell differently (Wikidata's "
+    "statements with references and ranks): the preferred one holds the value the record's "
+    "fields show; the others, who asserts them and their sources beside it."
+)
+
+
+@extend_schema_field(AccountSerializer(many=True))
+class AccountListField(AccountsField):
+    pass
+
+
 class AllegationSerializer(ReadSerializer):
     alleged_by_person = PersonSummarySerializer(read_only=True, allow_null=True)
     alleged_by_organization = OrganizationSummarySerializer(read_only=True, allow_null=True)
+    accounts = AccountListField(help_text=ACCOUNTS_HELP)
 
     class Meta:
         model = Allegation
-        fields = ["id", "kind", "description", "alleged_by_person", "alleged_by_organization"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "description",
+            "alleged_by_person",
+            "alleged_by_organization",
+            "accounts",
+        ]
         read_only_fields = fields
 
 
@@ -163,6 +252,13 @@ class CustodyDaysMixin(serializers.Serializer):
 
 
 CUSTODY_DAYS_FIELDS = ["days_in_custody", "days_in_custody_min", "days_in_custody_max"]
+# Where, by whom and at what age (as reported) the person was detained.
+DETENTION_FACT_FIELDS = [
+    "arrest_location",
+    "detaining_organization",
+    "detaining_authority_text",
+    "reported_age",
+]
 
 
 class IncidentDetentionSerializer(CustodyDaysMixin, StaffFieldsMixin, ReadSerializer):
@@ -174,7 +270,10 @@ class IncidentDetentionSerializer(CustodyDaysMixin, StaffFieldsMixin, ReadSerial
     released_on = PartialDateField(read_only=True)
     custody_location = LocationSummarySerializer(read_only=True, allow_null=True)
     release_location = LocationSummarySerializer(read_only=True, allow_null=True)
+    arrest_location = LocationSummarySerializer(read_only=True, allow_null=True)
+    detaining_organization = OrganizationSummarySerializer(read_only=True, allow_null=True)
     allegations = AllegationSerializer(many=True, read_only=True)
+    accounts = AccountListField(help_text=ACCOUNTS_HELP)
 
     class Meta:
         model = Detention
@@ -185,6 +284,7 @@ class IncidentDetentionSerializer(CustodyDaysMixin, StaffFieldsMixin, ReadSerial
             "person",
             "role",
             "detained_on",
+            *DETENTION_FACT_FIELDS,
             "custody_location",
             "released_on",
             "release_location",
@@ -193,6 +293,7 @@ class IncidentDetentionSerializer(CustodyDaysMixin, StaffFieldsMixin, ReadSerial
             "charges",
             "details",
             "allegations",
+            "accounts",
             "updated_at",
             *staff_only_fields,
         ]
@@ -229,6 +330,7 @@ class IncidentDetailSerializer(IncidentListSerializer):
     events = IncidentEventSerializer(many=True, read_only=True)
     statements = StatementSummarySerializer(source="visible_statements", many=True, read_only=True)
     sources = SourceSummarySerializer(source="visible_sources", many=True, read_only=True)
+    accounts = AccountListField(help_text=ACCOUNTS_HELP)
 
     class Meta(IncidentListSerializer.Meta):
         staff_only_fields = ("staff_notes", *PUBLICATION_FIELDS)
@@ -236,6 +338,7 @@ class IncidentDetailSerializer(IncidentListSerializer):
             *IncidentListSerializer.Meta.fields,
             "description",
             "reported_groups",
+            "accounts",
             "detentions",
             "events",
             "statements",
@@ -286,6 +389,8 @@ class DetentionListSerializer(CustodyDaysMixin, StaffFieldsMixin, ReadSerializer
     released_on = PartialDateField(read_only=True)
     custody_location = LocationSummarySerializer(read_only=True, allow_null=True)
     release_location = LocationSummarySerializer(read_only=True, allow_null=True)
+    arrest_location = LocationSummarySerializer(read_only=True, allow_null=True)
+    detaining_organization = OrganizationSummarySerializer(read_only=True, allow_null=True)
     allegation_kinds = serializers.SerializerMethodField()
 
     class Meta:
@@ -299,6 +404,7 @@ class DetentionListSerializer(CustodyDaysMixin, StaffFieldsMixin, ReadSerializer
             "person",
             "role",
             "detained_on",
+            *DETENTION_FACT_FIELDS,
             "custody_location",
             "released_on",
             "release_location",
@@ -318,6 +424,7 @@ class DetentionListSerializer(CustodyDaysMixin, StaffFieldsMixin, ReadSerializer
 class DetentionDetailSerializer(DetentionListSerializer):
     allegations = AllegationSerializer(many=True, read_only=True)
     sources = SourceSummarySerializer(source="visible_sources", many=True, read_only=True)
+    accounts = AccountListField(help_text=ACCOUNTS_HELP)
 
     class Meta(DetentionListSerializer.Meta):
         staff_only_fields = ("staff_notes", *PUBLICATION_FIELDS)
@@ -326,6 +433,7 @@ class DetentionDetailSerializer(DetentionListSerializer):
             "charges",
             "details",
             "allegations",
+            "accounts",
             "sources",
             "staff_notes",
         ]
@@ -339,6 +447,8 @@ class DetentionWriteSerializer(RecordWriteSerializer):
     released_on = PartialDateField()
     custody_location = record_link(Location, optional=True)
     release_location = record_link(Location, optional=True)
+    arrest_location = record_link(Location, optional=True)
+    detaining_organization = record_link(Organization, optional=True)
     sources = record_link(Source, many=True)
 
     class Meta:
@@ -348,6 +458,7 @@ class DetentionWriteSerializer(RecordWriteSerializer):
             "person",
             "role",
             "detained_on",
+            *DETENTION_FACT_FIELDS,
             "custody_location",
             "released_on",
             "release_location",

@@ -29,6 +29,7 @@ from cabar_tracker.api.viewsets import (
     refuse_unknown_parameters,
 )
 from incidents import columns, exports
+from incidents.accounts import attach_accounts
 from incidents.api import serializers as s
 from incidents.api.places import attach_ancestors
 from incidents.filters import (
@@ -72,10 +73,29 @@ def visible_detentions(user) -> QuerySet[Detention]:
     return Detention.objects.visible_to(user)
 
 
+# What a detention's representation names besides its person and incident.
+DETENTION_PLACES = (
+    "custody_location",
+    "release_location",
+    "arrest_location",
+    "detaining_organization",
+)
+
+
 def allegations_with_authors() -> QuerySet[Allegation]:
     return Allegation.objects.select_related(
         "alleged_by_person", "alleged_by_organization"
     ).order_by("kind", "pk")
+
+
+def _accounts_of(records) -> list:
+    """The accounts `attach_accounts` set on the records (for the ETag of what embeds them)."""
+    return [
+        account
+        for record in records
+        for told in getattr(record, "fact_accounts", {}).values()
+        for account in told
+    ]
 
 
 def _point_of(item: dict, key: str | None = None) -> tuple[float, float] | None:
@@ -154,7 +174,7 @@ class IncidentViewSet(ExportTableMixin, ArchiveMixin, RecordViewSet):
         user = self.request.user
         detentions = (
             visible_detentions(user)
-            .select_related("person", "custody_location", "release_location")
+            .select_related("person", *DETENTION_PLACES)
             .order_by(F("detained_on").asc(nulls_last=True), "pk")
         )
         return self.list_queryset(queryset).prefetch_related(
@@ -181,11 +201,19 @@ class IncidentViewSet(ExportTableMixin, ArchiveMixin, RecordViewSet):
 
     def prepare(self, records: list, *, detail: bool) -> None:
         attach_ancestors(incident.location for incident in records)
+        if detail:
+            # The accounts of the case's facts: two queries for the incident, its
+            # detentions and their allegations.
+            detentions = [d for incident in records for d in incident.visible_detentions]
+            allegations = [a for d in detentions for a in d.allegations.all()]
+            attach_accounts([*records, *detentions, *allegations], self.request.user)
 
     def embedded(self, incident: Incident) -> list:
         detentions = incident.visible_detentions
         statements = incident.visible_statements
         return [
+            *_accounts_of([incident, *detentions]),
+            *_accounts_of(a for d in detentions for a in d.allegations.all()),
             incident.location,
             *incident.location.ancestor_list,
             self.shown(incident.situation),
@@ -229,23 +257,25 @@ class DetentionViewSet(ExportTableMixin, ArchiveMixin, RecordViewSet):
         return visible_detentions(self.request.user)
 
     def list_queryset(self, queryset: QuerySet) -> QuerySet:
-        return queryset.select_related(
-            "incident", "person", "custody_location", "release_location"
-        ).prefetch_related(
+        return queryset.select_related("incident", "person", *DETENTION_PLACES).prefetch_related(
             Prefetch("allegations", queryset=Allegation.objects.only("id", "kind", "detention_id"))
         )
 
     def detail_queryset(self, queryset: QuerySet) -> QuerySet:
-        return queryset.select_related(
-            "incident", "person", "custody_location", "release_location"
-        ).prefetch_related(
+        return queryset.select_related("incident", "person", *DETENTION_PLACES).prefetch_related(
             Prefetch("allegations", queryset=allegations_with_authors()),
             visible_sources(self.request.user),
         )
 
+    def prepare(self, records: list, *, detail: bool) -> None:
+        if detail:
+            allegations = [a for detention in records for a in detention.allegations.all()]
+            attach_accounts([*records, *allegations], self.request.user)
+
     def embedded(self, detention: Detention) -> list:
         allegations = list(detention.allegations.all())
         return [
+            *_accounts_of([detention, *allegations]),
             detention.incident,
             detention.person,
             detention.custody_location,

@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, render
 
 from cabar_tracker.parameters import PAGE, takes_parameters
 from cabar_tracker.publishing import can_see_unpublished
+from incidents.accounts import attach_accounts
 from incidents.counting import case_people, summarize
 from incidents.models import (
     NEWEST_FIRST,
@@ -180,7 +181,13 @@ def get_incident_for(user, slug: str) -> Incident:
     """The incident with everything its page shows, or 404 if the user may not see it."""
     detentions = (
         Detention.objects.visible_to(user)
-        .select_related("person", "custody_location", "release_location")
+        .select_related(
+            "person",
+            "custody_location",
+            "release_location",
+            "arrest_location",
+            "detaining_organization",
+        )
         .order_by(F("detained_on").asc(nulls_last=True), "pk")
     )
     allegations = Allegation.objects.select_related(
@@ -297,12 +304,24 @@ def incident_detail(request: HttpRequest, slug: str) -> HttpResponse:
         incident = get_incident_for(request.user, slug)
     except Http404:
         return redirect_or_404(request, Incident, slug)
+    detentions = incident.visible_detentions
+    allegations = [a for detention in detentions for a in detention.allegations.all()]
+    # The accounts of the case's facts, with their sources: two queries for all of them.
+    attach_accounts([incident, *detentions, *allegations], request.user)
+    accounts = [
+        account
+        for record in (incident, *detentions, *allegations)
+        for told in record.fact_accounts.values()
+        for account in told
+    ]
     attach_place_labels(
         [
             incident.location,
             *(event.location for event in incident.events.all()),
-            *(d.custody_location for d in incident.visible_detentions),
-            *(d.release_location for d in incident.visible_detentions),
+            *(d.custody_location for d in detentions),
+            *(d.release_location for d in detentions),
+            *(d.arrest_location for d in detentions),
+            *(account.value_location for account in accounts),
         ]
     )
     timeline = build_timeline(

@@ -29,15 +29,21 @@ from cabar_tracker.staff.forms import (
     with_current,
 )
 from incidents.models import (
+    SUBJECTS,
+    Account,
     Allegation,
+    AllegationStatus,
     Detention,
+    Fact,
     Incident,
     IncidentEvent,
     Location,
+    Outcome,
     ReportedGroup,
     Situation,
     Source,
     Statement,
+    facts_of,
 )
 from incidents.staff.entry import unique_slug
 from people.models import Organization, Person, Position
@@ -110,6 +116,7 @@ class IncidentForm(VersionedModelForm):
 
 class DetentionForm(VersionedModelForm):
     person = PersonChoiceField(label=_("Person"), queryset=Person.objects.none())
+    arrest_location = LocationChoiceField(label=_("Place of arrest"), required=False)
     custody_location = LocationChoiceField(label=_("Place of custody"), required=False)
     release_location = LocationChoiceField(label=_("Place of release or handover"), required=False)
     sources = SourceMultipleChoiceField(
@@ -120,7 +127,13 @@ class DetentionForm(VersionedModelForm):
         (_("Who and where"), ["incident", "person", "role"]),
         (
             _("Custody"),
-            [("detained_on", "detained_on_precision"), "custody_location"],
+            [
+                ("detained_on", "detained_on_precision"),
+                "arrest_location",
+                ("detaining_organization", "detaining_authority_text"),
+                "custody_location",
+                "reported_age",
+            ],
         ),
         (
             _("Release"),
@@ -139,7 +152,11 @@ class DetentionForm(VersionedModelForm):
             "role",
             "detained_on",
             "detained_on_precision",
+            "arrest_location",
+            "detaining_organization",
+            "detaining_authority_text",
             "custody_location",
+            "reported_age",
             "released_on",
             "released_on_precision",
             "release_location",
@@ -445,7 +462,7 @@ class AllegationForm(VersionedModelForm):
     )
 
     fieldsets = (
-        (_("What was alleged"), ["kind", "description"]),
+        (_("What was alleged"), ["kind", "description", "status"]),
         (_("Who alleged it"), ["alleged_by_person", "alleged_by_organization", "statement"]),
         (_("Sources"), ["sources"]),
     )
@@ -455,6 +472,7 @@ class AllegationForm(VersionedModelForm):
         fields = [
             "kind",
             "description",
+            "status",
             "alleged_by_person",
             "alleged_by_organization",
             "statement",
@@ -474,6 +492,98 @@ class AllegationForm(VersionedModelForm):
         self.fields["statement"].queryset = with_current(
             Statement.objects.not_archived(), instance.statement_id
         ).select_related("speaker_person", "speaker_organization")
+        self.fields["sources"].queryset = with_current(
+            Source.objects.not_archived(), *initial_ids(self, "sources")
+        )
+
+
+class AccountForm(VersionedModelForm):
+    """One account of one fact of a record (the view sets the record): its value in the
+    field of the fact's kind, who asserts it, its sources and its rank. Making it preferred
+    makes its value the record's (incidents.accounts)."""
+
+    value_location = LocationChoiceField(label=_("Place"), required=False)
+    value_choice = forms.ChoiceField(
+        label=_("Outcome or status"),
+        required=False,
+        choices=[
+            ("", "---------"),
+            (_("Outcome"), Outcome.choices),
+            (_("Status of the allegation"), AllegationStatus.choices),
+        ],
+    )
+    asserted_by_person = PersonChoiceField(
+        label=_("Asserted by (person)"), queryset=Person.objects.none(), required=False
+    )
+    sources = SourceMultipleChoiceField(
+        label=_("Sources"), queryset=Source.objects.none(), required=False
+    )
+
+    fieldsets = (
+        (_("Which fact"), ["fact", "rank"]),
+        (
+            _("What this account says"),
+            [
+                ("value_date", "value_date_precision"),
+                "value_location",
+                ("value_organization", "value_text"),
+                "value_number",
+                "value_choice",
+            ],
+        ),
+        (
+            _("Who says it"),
+            ["asserted_by_person", "asserted_by_organization", "asserted_by_text"],
+        ),
+        (_("Sources"), ["sources", "note"]),
+    )
+
+    class Meta:
+        model = Account
+        fields = [
+            "fact",
+            "rank",
+            "value_date",
+            "value_date_precision",
+            "value_location",
+            "value_organization",
+            "value_text",
+            "value_number",
+            "value_choice",
+            "asserted_by_person",
+            "asserted_by_organization",
+            "asserted_by_text",
+            "sources",
+            "note",
+        ]
+        widgets = {
+            **date_widgets("value_date"),
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "value_date": DATE_HELP,
+            "value_date_precision": PRECISION_HELP,
+            "rank": _(
+                "The preferred account's value is the record's: making this one preferred "
+                "makes the one preferred before another account."
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        subject = next(name for name in SUBJECTS if getattr(instance, f"{name}_id"))
+        labels = dict(Fact.choices)
+        self.fields["fact"].choices = [(fact, labels[fact]) for fact in facts_of(subject)]
+        if instance.pk:
+            # An account tells one fact: another fact is another account (and the preferred
+            # account of the first would leave its record's value without one).
+            self.fields["fact"].disabled = True
+        self.fields["value_organization"].queryset = Organization.objects.all()
+        self.fields["asserted_by_organization"].queryset = Organization.objects.all()
+        self.fields["asserted_by_person"].queryset = with_current(
+            Person.objects.not_archived(), instance.asserted_by_person_id
+        )
         self.fields["sources"].queryset = with_current(
             Source.objects.not_archived(), *initial_ids(self, "sources")
         )

@@ -40,6 +40,7 @@ from incidents.models import (
     Source,
     Statement,
 )
+from incidents.staff.account_views import account_list
 from incidents.staff.forms import (
     AllegationForm,
     DetentionForm,
@@ -196,7 +197,8 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "child_lists": [
                 _reported_group_rows(incident, request.user),
                 _event_rows(incident, request.user),
-            ]
+            ],
+            "accounts": account_list(incident, request.user),
         },
     )
 
@@ -209,7 +211,10 @@ def detention_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form_class=DetentionForm,
         instance=detention,
         heading=gettext("Edit detention"),
-        extra_context={"child_lists": [_allegation_rows(detention, request.user)]},
+        extra_context={
+            "child_lists": [_allegation_rows(detention, request.user)],
+            "accounts": account_list(detention, request.user),
+        },
     )
 
 
@@ -323,11 +328,14 @@ def allegation_edit(request: HttpRequest, pk: int) -> HttpResponse:
         instance=allegation,
         heading=gettext("Edit allegation"),
         done_url=edit_url(allegation.detention),
-        extra_context=_child_context(
-            allegation.detention,
-            gettext("Detention: %(detention)s") % {"detention": allegation.detention},
-            allegation,
-        ),
+        extra_context={
+            **_child_context(
+                allegation.detention,
+                gettext("Detention: %(detention)s") % {"detention": allegation.detention},
+                allegation,
+            ),
+            "accounts": account_list(allegation, request.user),
+        },
     )
 
 

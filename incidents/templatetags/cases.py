@@ -82,3 +82,16 @@ def external_url(url: str) -> str:
     if url and urlsplit(url).scheme.lower() in {"http", "https"}:
         return url
     return ""
+
+
+@register.filter
+def accounts_of(record, fact: str) -> list:
+    """`{% with accounts=detention|accounts_of:"arrest_place" %}`: the record's accounts of a
+    fact, preferred first, as `incidents.accounts.attach_accounts` set them (none if not)."""
+    return getattr(record, "fact_accounts", {}).get(fact, [])
+
+
+@register.filter
+def has_other_accounts(accounts: list) -> bool:
+    """Whether there is more to tell than the preferred value alone."""
+    return any(account.rank != "preferred" for account in accounts)

@@ -1,4 +1,5 @@
-"""The demo cases: the CABAR article's facts, entered faithfully and idempotently."""
+"""The demo cases: the CABAR article's facts, entered faithfully and idempotently, and the two
+other published accounts of the Ruzakhunov case beside CABAR's."""
 
 import datetime
 
@@ -7,10 +8,13 @@ from django.core.management import call_command
 
 from cabar_tracker.publishing import PublicationState
 from incidents.models import (
+    Account,
+    AccountRank,
     Allegation,
     AllegationKind,
     Detention,
     DisputeStatus,
+    Fact,
     Incident,
     IncidentEvent,
     IncidentKind,
@@ -25,7 +29,13 @@ from people.models import NameKind, Organization, Person, PersonName, Position
 
 ALL_MODELS = [Source, Location, Organization, Person, PersonName, Position, Situation,
               Incident, ReportedGroup, Detention, Allegation, IncidentEvent,
-              Statement]  # fmt: skip
+              Statement, Account]  # fmt: skip
+
+ASIAN_URL = "http://www.theasian.asia/archives/111657"
+VIORY_URL = (
+    "https://viory.video/en/videos/a3039_10012022/kyrgyzstan-well-known-jazz-musician-returns-"
+    "home-after-being-detained-in-kazakhstan"
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -186,8 +196,12 @@ def test_it_names_every_official_with_the_post_held(demo):
     assert str(csto_speech.said) == "10 January 2022"
 
 
+def cabar_article() -> Source:
+    return Source.objects.get(publisher__startswith="CABAR")
+
+
 def test_every_record_cites_the_article(demo):
-    article = Source.objects.get()
+    article = cabar_article()
     assert article.publisher.startswith("CABAR")
     for model in [Organization, Person, PersonName, Position, Situation, Incident, Detention,
                   Allegation, IncidentEvent, Statement]:  # fmt: skip
@@ -200,7 +214,7 @@ def test_it_leaves_unknowns_empty(demo):
     assert not Person.objects.exclude(name_native="").exists()
     assert not Person.objects.filter(birth_year__isnull=False).exists()
     assert not Detention.objects.filter(custody_location__isnull=False).exists()
-    assert Source.objects.get().url == ""
+    assert cabar_article().url == ""
 
 
 def test_everything_is_published(demo):
@@ -212,3 +226,92 @@ def test_persons_are_found_by_any_spelling(demo):
     for spelling in ["Рузахунов", "RUZAKHUNOV", "Ruzahunov", "Викрам Рузахунов"]:
         found = Person.objects.matching_name(spelling)
         assert list(found.values_list("slug", flat=True)) == ["vikram-ruzakhunov"], spelling
+
+
+# --- the other accounts of the Ruzakhunov case (shared/seed/ruzakhunov-other-accounts.md) ---
+
+
+def ruzakhunov() -> Detention:
+    return Detention.objects.get(person__slug="vikram-ruzakhunov")
+
+
+def told(fact, **subject) -> list[tuple[str, str, str, str]]:
+    """(rank, value, who asserts it, source URLs) of each account of a fact."""
+    rows = []
+    for account in Account.objects.filter(fact=fact, **subject).order_by("pk"):
+        who = ", ".join(
+            str(part)
+            for part in (
+                account.asserted_by_person,
+                account.asserted_by_organization and account.asserted_by_organization.slug,
+                account.asserted_by_text,
+            )
+            if part
+        )
+        urls = " ".join(sorted(s.url or s.publisher for s in account.sources.all()))
+        rows.append((account.rank, account.value_label(), who, urls))
+    return rows
+
+
+def test_it_loads_the_two_other_sources_published_with_their_dates(demo):
+    asian = Source.objects.get(url=ASIAN_URL)
+    viory = Source.objects.get(url=VIORY_URL)
+    assert (asian.publisher, str(asian.publication_date)) == ("The AsiaN", "11 January 2022")
+    assert (viory.publisher, str(viory.publication_date)) == ("Viory", "10 January 2022")
+    assert asian.is_published and viory.is_published
+
+
+def test_cabars_account_stays_preferred_beside_the_other_two(demo):
+    detention = ruzakhunov()
+    assert str(detention.detained) == "January 2022"
+    assert detention.arrest_location.slug == "almaty"
+    assert detention.detaining_authority == "Kazakh police officers"
+    cabar = "CABAR - Central Asian Bureau for Analytical Reporting"
+    assert told(Fact.DETENTION_DATE, detention=detention) == [
+        ("preferred", "January 2022", "cabar", cabar),
+        ("normal", "7 January 2022", "Vikram Ruzakhunov, speaking to Viory", VIORY_URL),
+    ]
+    assert told(Fact.ARREST_PLACE, detention=detention) == [
+        ("preferred", "Almaty", "cabar", cabar),
+        ("normal", "Samsy", "Vikram Ruzakhunov, speaking to Viory", VIORY_URL),
+        (
+            "normal",
+            "Samsy",
+            "Vikram Ruzakhunov, as quoted by AKIpress, reported by The AsiaN",
+            ASIAN_URL,
+        ),
+    ]
+    assert [row[:2] for row in told(Fact.DETAINING_AUTHORITY, detention=detention)] == [
+        ("preferred", "Kazakh police officers"),
+        ("normal", "the military"),
+        ("normal", "the military"),
+    ]
+
+
+def test_samsy_is_a_village_of_almaty_region_in_kazakhstan(demo):
+    samsy = Location.objects.get(slug="samsy")
+    assert [place.slug for place in samsy.ancestors()] == ["kazakhstan", "almaty-region"]
+    assert samsy.latitude is None  # no source gives its coordinates
+
+
+def test_his_denials_are_accounts_of_the_allegations_status(demo):
+    ill_treatment = Allegation.objects.get(
+        detention=ruzakhunov(), kind=AllegationKind.ILL_TREATMENT
+    )
+    assert ill_treatment.status == "alleged"
+    assert [row[:2] for row in told(Fact.ALLEGATION_STATUS, allegation=ill_treatment)] == [
+        ("preferred", "Alleged"),
+        ("normal", "Denied"),
+        ("normal", "Denied"),
+    ]
+    notes = Account.objects.filter(allegation=ill_treatment, rank=AccountRank.NORMAL)
+    assert all("Samsy" in account.note for account in notes)
+
+
+def test_nothing_is_invented_for_the_other_accounts(demo):
+    # The AsiaN gives no day of the detention; nobody gives his age or a place of custody.
+    assert not Account.objects.filter(sources__url=ASIAN_URL, fact=Fact.DETENTION_DATE).exists()
+    assert not Account.objects.filter(fact=Fact.REPORTED_AGE).exists()
+    assert not Account.objects.filter(fact=Fact.CUSTODY_PLACE).exists()
+    others = Account.objects.exclude(rank=AccountRank.PREFERRED)
+    assert {s.url for a in others for s in a.sources.all()} == {ASIAN_URL, VIORY_URL}

@@ -1,5 +1,7 @@
 """Load the demo cases: the January 2022 detentions of Kyrgyz citizens in Kazakhstan, as told
-by the CABAR article in shared/seed/cabar-kazakhstan-january-2022.txt.
+by the CABAR article in shared/seed/cabar-kazakhstan-january-2022.txt, and the two other
+published accounts of the Ruzakhunov case in shared/seed/ruzakhunov-other-accounts.md (The
+AsiaN, Viory), recorded as attributed accounts beside CABAR's, each citing its own address.
 
 Every fact below is from that article and every record cites it. What the article does not
 say stays empty: no Cyrillic spellings, birth years, custody places or release dates that it
@@ -7,6 +9,12 @@ does not give, and dates only at the precision it gives ("January 2022" where it
 the detention happened during the clashes). Place coordinates are the only facts not from
 the article: city and country centres from a gazetteer, marked as such by their precision,
 so the map can show the places.
+
+CABAR's account stays the preferred one (the record's values): detained by Kazakh police
+officers in Almaty, in January 2022. The other two, in Ruzakhunov's own words as each outlet
+reports them, are the other accounts: arrested by the military in the village of Samsy
+(Almaty Region), on 7 January 2022 (Viory; The AsiaN gives no day), and his denial that he
+was tortured (the marks came from the rough arrest). Only what the seed file says is entered.
 
 The command is idempotent: every record is found by a natural key (a slug, or its owner and
 text) and updated, so running it twice leaves the same rows.
@@ -22,6 +30,8 @@ from django.db import transaction
 
 from cabar_tracker.publishing import PublicationState
 from incidents.models import (
+    Account,
+    AccountRank,
     Allegation,
     AllegationKind,
     CoordinatePrecision,
@@ -29,6 +39,7 @@ from incidents.models import (
     DetentionRole,
     DisputeStatus,
     EventKind,
+    Fact,
     Incident,
     IncidentEvent,
     IncidentKind,
@@ -89,6 +100,13 @@ LOCATIONS = [
     ("embassy-of-kazakhstan-bishkek", "Embassy of Kazakhstan in Bishkek", "",
      LocationKind.DIPLOMATIC_MISSION, "bishkek", "KG", None, None, "",
      "Relatives of Vikram Ruzakhunov protested in front of it."),
+    # From the other accounts: Ruzakhunov said he was arrested in the village of Samsy,
+    # Almaty Region (no coordinates: none is given, and the map shows the country).
+    ("almaty-region", "Almaty Region", "Алматы облысы", LocationKind.REGION, "kazakhstan", "KZ",
+     None, None, "", ""),
+    ("samsy", "Samsy", "Самсы", LocationKind.CITY, "almaty-region", "KZ", None, None, "",
+     "Village in Almaty Region where, by his own later account, Vikram Ruzakhunov was "
+     "arrested by the military."),
     ("ak-zhol-checkpoint", "Ak Zhol checkpoint", "", LocationKind.BORDER_CROSSING,
      "kyrgyzstan", "KG", None, None, "",
      "Checkpoint on the Kazakhstan–Kyrgyzstan border where Vikram Ruzakhunov was met on "
@@ -254,6 +272,8 @@ DETENTIONS = [
         "detained": JAN_2022,
         "released": day(10),
         "release_location": "ak-zhol-checkpoint",
+        "arrest_location": "almaty",
+        "detaining_authority_text": "Kazakh police officers",
         "outcome": Outcome.HANDED_OVER,
         "details": "Detained by Kazakh police officers during the mass clashes in Almaty. "
         "Freed and brought back to Kyrgyzstan; journalists and police officers met him at "
@@ -486,7 +506,7 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run: bool = False, **options):
         models = [Source, Location, Organization, Person, PersonName, Position, Situation,
                   Incident, ReportedGroup, Detention, Allegation, IncidentEvent,
-                  Statement]  # fmt: skip
+                  Statement, Account]  # fmt: skip
         before = {model: model.objects.count() for model in models}
         with transaction.atomic():
             load_demo()
@@ -639,6 +659,7 @@ def load_demo() -> None:
         detained_on, detained_precision = fields.get("detained", (None, ""))
         released_on, released_precision = fields.get("released", (None, ""))
         release_location = fields.get("release_location")
+        arrest_location = fields.get("arrest_location")
         detention, _ = Detention.objects.update_or_create(
             incident=incidents[fields["incident"]],
             person=persons[fields["person"]],
@@ -649,6 +670,8 @@ def load_demo() -> None:
                 "released_on": released_on,
                 "released_on_precision": released_precision,
                 "release_location": locations[release_location] if release_location else None,
+                "arrest_location": locations[arrest_location] if arrest_location else None,
+                "detaining_authority_text": fields.get("detaining_authority_text", ""),
                 "outcome": fields["outcome"],
                 "details": fields["details"],
                 "publication_state": PUBLISHED,
@@ -700,6 +723,7 @@ def load_demo() -> None:
         statement.sources.set(cite)
         statements_by_speaker.setdefault(fields.get("person") or fields["organization"], statement)
 
+    allegations: dict[tuple[str, str, str], Allegation] = {}
     for incident_slug, person_slug, kind, by_person, by_org, description in ALLEGATIONS:
         allegation, _ = Allegation.objects.update_or_create(
             detention=detentions[incident_slug, person_slug],
@@ -712,3 +736,116 @@ def load_demo() -> None:
             },
         )
         allegation.sources.set(cite)
+        allegations[incident_slug, person_slug, kind] = allegation
+
+    load_other_accounts(
+        detention=detentions["vikram-ruzakhunov-almaty", "vikram-ruzakhunov"],
+        allegations=allegations,
+        person=persons["vikram-ruzakhunov"],
+        cabar=organizations["cabar"],
+        locations=locations,
+    )
+
+
+# The two other published accounts of the Ruzakhunov case (shared/seed/
+# ruzakhunov-other-accounts.md): each source, and what it reports him saying.
+OTHER_SOURCES = {
+    "asian": {
+        "title": "Detained in Kazakhstan during the riots, Kyrgyz jazz musician is now home",
+        "publisher": "The AsiaN",
+        "url": "http://www.theasian.asia/archives/111657",
+        "kind": SourceKind.NEWS_ARTICLE,
+        "published_on": datetime.date(2022, 1, 11),
+        "published_on_precision": "day",
+        "language": "en",
+        "notes": "Quotes the Kabar news agency and AKIpress.",
+    },
+    "viory": {
+        "title": "Kyrgyzstan: Well-known jazz musician returns home after being detained in "
+        "Kazakhstan",
+        "publisher": "Viory",
+        "url": "https://viory.video/en/videos/a3039_10012022/kyrgyzstan-well-known-jazz-"
+        "musician-returns-home-after-being-detained-in-kazakhstan",
+        "kind": SourceKind.VIDEO,
+        "published_on": datetime.date(2022, 1, 10),
+        "published_on_precision": "day",
+        "language": "en",
+        "notes": "Video report.",
+    },
+}
+
+# Who asserts each outlet's account: Ruzakhunov himself, in the words each reports.
+ASSERTED_AS = {
+    "asian": "as quoted by AKIpress, reported by The AsiaN",
+    "viory": "speaking to Viory",
+}
+
+# (source, fact, value, note); the allegation status accounts name the allegation's kind.
+OTHER_ACCOUNTS = [
+    ("viory", Fact.DETENTION_DATE, day(7),
+     "He said that on 7 January, trying to leave Kazakhstan, he was detained by the military "
+     "in the village of Samsy."),
+    ("viory", Fact.ARREST_PLACE, "samsy",
+     "He said he was detained by the military in the village of Samsy."),
+    ("viory", Fact.DETAINING_AUTHORITY, "the military",
+     "He said he was detained by the military in the village of Samsy."),
+    ("viory", (Fact.ALLEGATION_STATUS, AllegationKind.ILL_TREATMENT), "denied",
+     "He said there was no torture, and that the marks on his face came from the arrest in "
+     "Samsy."),
+    ("asian", Fact.ARREST_PLACE, "samsy",
+     "He said the bruises came from a rough detention in the village of Samsy by the "
+     "military (per AKIpress)."),
+    ("asian", Fact.DETAINING_AUTHORITY, "the military",
+     "He said the bruises came from a rough detention in the village of Samsy by the "
+     "military (per AKIpress)."),
+    ("asian", (Fact.ALLEGATION_STATUS, AllegationKind.ILL_TREATMENT), "denied",
+     "He said he was not tortured, and that the bruises came from a rough detention in the "
+     "village of Samsy by the military (per AKIpress)."),
+    ("asian", (Fact.ALLEGATION_STATUS, AllegationKind.FORCED_CONFESSION), "denied",
+     "He said all confessions in the video were false and that he was not forced to confess; "
+     "cellmates had told him a false confession on camera would get him sent to Bishkek "
+     "(per AKIpress)."),
+]  # fmt: skip
+
+# CABAR's account of the detention, the preferred one: whose it is.
+CABAR_FACTS = (Fact.DETENTION_DATE, Fact.ARREST_PLACE, Fact.DETAINING_AUTHORITY)
+
+
+def load_other_accounts(*, detention, allegations, person, cabar, locations) -> None:
+    """The AsiaN's and Viory's accounts of the Ruzakhunov case beside CABAR's."""
+    sources = {}
+    for key, fields in OTHER_SOURCES.items():
+        sources[key], _ = Source.objects.update_or_create(
+            url=fields["url"], defaults={**fields, "publication_state": PUBLISHED}
+        )
+    # The record's values are CABAR's account (made from the record, citing the article):
+    # say whose it is.
+    for account in Account.objects.filter(
+        detention=detention, fact__in=CABAR_FACTS, rank=AccountRank.PREFERRED
+    ):
+        account.asserted_by_organization = cabar
+        account.save()
+    for source_key, fact, value, note in OTHER_ACCOUNTS:
+        subject = {"detention": detention}
+        if isinstance(fact, tuple):
+            fact, kind = fact
+            subject = {
+                "allegation": allegations["vikram-ruzakhunov-almaty", "vikram-ruzakhunov", kind]
+            }
+        values = {}
+        if fact == Fact.DETENTION_DATE:
+            values["value_date"], values["value_date_precision"] = value
+        elif fact == Fact.ARREST_PLACE:
+            values["value_location"] = locations[value]
+        elif fact == Fact.DETAINING_AUTHORITY:
+            values["value_text"] = value
+        else:
+            values["value_choice"] = value
+        account, _ = Account.objects.update_or_create(
+            **subject,
+            fact=fact,
+            asserted_by_person=person,
+            asserted_by_text=ASSERTED_AS[source_key],
+            defaults={**values, "rank": AccountRank.NORMAL, "note": note},
+        )
+        account.sources.set([sources[source_key]])

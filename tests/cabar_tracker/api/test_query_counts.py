@@ -16,6 +16,7 @@ import pytest
 
 from tests.api_personas import API
 from tests.factories import (
+    AccountFactory,
     AllegationFactory,
     CountryFactory,
     DetentionFactory,
@@ -44,6 +45,7 @@ def detention_row():
     detention = DetentionFactory(custody_location=LocationFactory())
     AllegationFactory(detention=detention)
     AllegationFactory(detention=detention, kind="torture")
+    AccountFactory(detention=detention)  # another account of the place of arrest
     return detention
 
 
@@ -111,12 +113,13 @@ def a_full_incident():
 
 # Details: the record and each list it embeds, each in one query, whatever their length.
 # incidents: record, reported groups, ancestors, detentions, their allegations, the groups'
-# sources, events, statements, sources;
-# detentions: record, allegations, sources; people: record, names, posts, detentions,
+# sources, events, statements, sources, the accounts of the case's facts (of the incident,
+# its detentions and their allegations) and the accounts' sources; detentions: record,
+# allegations, sources, accounts, their sources; people: record, names, posts, detentions,
 # sources; statements: record, incidents, people, sources.
 DETAILS = {
-    "incidents": (a_full_incident, 9),
-    "detentions": (detention_row, 3),
+    "incidents": (a_full_incident, 11),
+    "detentions": (detention_row, 5),
     "people": (lambda: detention_row().person, 5),
     "statements": (statement_row, 4),
 }

@@ -22,6 +22,7 @@ from incidents.columns import (
 )
 from incidents.models import AllegationKind, IncidentKind, Outcome
 from tests.factories import (
+    AccountFactory,
     AllegationFactory,
     CountryFactory,
     DetentionFactory,
@@ -410,13 +411,23 @@ def make_incidents(count: int) -> None:
         incident.sources.add(SourceFactory())
         detention = DetentionFactory(incident=incident, custody_location=LocationFactory())
         detention.sources.add(SourceFactory())
-        AllegationFactory(detention=detention)
+        allegation = AllegationFactory(detention=detention)
+        # Another account of a fact of each: the incident, the detention, the allegation.
+        AccountFactory(detention=None, incident=incident, fact="incident_place")
+        AccountFactory(detention=detention)
+        AccountFactory(
+            detention=None,
+            allegation=allegation,
+            fact="allegation_status",
+            value_location=None,
+            value_choice="denied",
+        )
         ReportedGroupFactory(incident=incident)
 
 
 @pytest.mark.parametrize("count", [3, 30])
 @pytest.mark.parametrize(
-    ("url", "budget"), [(INCIDENTS_CSV, 5), (DETENTIONS_CSV, 6), (INCIDENTS_JSON, 9)]
+    ("url", "budget"), [(INCIDENTS_CSV, 7), (DETENTIONS_CSV, 12), (INCIDENTS_JSON, 15)]
 )
 def test_export_query_count_does_not_grow_with_rows(
     client, django_assert_max_num_queries, url, budget, count
@@ -424,10 +435,12 @@ def test_export_query_count_does_not_grow_with_rows(
     make_incidents(count)
 
     # Guards against N+1, per chunk of 500 incidents: 1 their positions (ids and ordering
-    # keys), 2 the incidents with their places and situations; for the incidents CSV and
-    # the JSON, their sources: 3 the links, 4 the sources, 5 their reported groups; for the
-    # detentions CSV and the JSON, the detentions with persons and places, their allegations
-    # and their sources (links, sources).
+    # keys), 2 the incidents with their places and situations, 3 their other accounts, 4
+    # those accounts' sources; for the incidents CSV and the JSON, their sources (links,
+    # sources) and their reported groups; for the detentions CSV and the JSON, the
+    # detentions with persons and places, their allegations, their sources (links,
+    # sources), their other accounts and those accounts' sources, the allegations' other
+    # accounts and those accounts' sources.
     with django_assert_max_num_queries(budget):
         content = body(client.get(url))
     if url == INCIDENTS_JSON:

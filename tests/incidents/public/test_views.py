@@ -18,6 +18,7 @@ from incidents.models import (
 )
 from incidents.public import views
 from tests.factories import (
+    AccountFactory,
     AllegationFactory,
     CountryFactory,
     DetentionFactory,
@@ -401,6 +402,7 @@ def test_incident_query_count_does_not_grow_with_rows(client, django_assert_max_
     for _ in range(rows):
         detention = DetentionFactory(incident=incident, custody_location=LocationFactory())
         AllegationFactory(detention=detention)
+        AccountFactory(detention=detention)  # another account of the place of arrest
         IncidentEventFactory(incident=incident, location=LocationFactory())
         statement = StatementFactory(speaker_person=PositionFactory().person)
         statement.incidents.add(incident)
@@ -412,8 +414,9 @@ def test_incident_query_count_does_not_grow_with_rows(client, django_assert_max_
     # Guards against N+1: 1 the incident with its place and situation, 2 detentions with
     # persons and places, 3 their allegations with who alleged them, 4 timeline events,
     # 5 statements with speakers and posts, 6 sources, 7 reported groups, 8 their sources,
-    # 9 the names of the places' ancestors.
-    with django_assert_max_num_queries(9):
+    # 9 the accounts of the case's facts with their places and who asserts them, 10 the
+    # accounts' sources, 11 the names of the places' ancestors.
+    with django_assert_max_num_queries(11):
         response = client.get(incident.get_absolute_url())
     assert response.status_code == 200
 

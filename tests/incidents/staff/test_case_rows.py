@@ -75,6 +75,7 @@ def allegation_data(allegation: Allegation | None = None, **changes) -> dict:
     data = {
         "kind": "torture",
         "description": "Marker: beaten during interrogation",
+        "status": "alleged",
         "alleged_by_person": "",
         "alleged_by_organization": "",
         "statement": "",
@@ -85,6 +86,7 @@ def allegation_data(allegation: Allegation | None = None, **changes) -> dict:
             version=allegation.version,
             kind=allegation.kind,
             description=allegation.description,
+            status=allegation.status,
             alleged_by_person=allegation.alleged_by_person_id or "",
             alleged_by_organization=allegation.alleged_by_organization_id or "",
             statement=allegation.statement_id or "",
@@ -450,8 +452,9 @@ def test_the_incident_edit_page_s_query_count_does_not_grow_with_its_events(
     editor_client.get(url)  # warm the per-process caches (content types)
     # The same budget for 1 and 8 events and reported groups: session, user, incident, its
     # reported groups (one query), its events with their places (one query), proposals,
-    # the form's choices (situations, sources, places), the menu's groups and permissions.
-    with django_assert_max_num_queries(13):
+    # the form's choices (situations, sources, places), the accounts of its facts and their
+    # sources (listed under the form), the menu's groups and permissions.
+    with django_assert_max_num_queries(15):
         response = editor_client.get(url)
     assert response.text.count("/staff/events/") == rows
     assert response.text.count("/staff/reported-groups/") == rows
@@ -467,9 +470,10 @@ def test_the_detention_edit_page_s_query_count_does_not_grow_with_its_allegation
     url = reverse("staff:detention_edit", kwargs={"pk": detention.pk})
     editor_client.get(url)
     # The same budget for 1 and 8: session, user, detention, its allegations with who made
-    # them (one query), proposals, the form's choices (incidents, persons, places twice,
-    # sources), the menu's groups and permissions.
-    with django_assert_max_num_queries(16):
+    # them (one query), proposals, the form's choices (incidents, persons, places three
+    # times, detaining organizations, sources), the accounts of its facts and their sources
+    # (listed under the form), the menu's groups and permissions.
+    with django_assert_max_num_queries(20):
         response = editor_client.get(url)
     assert response.text.count("staff/allegations/") == rows
 

@@ -539,9 +539,10 @@ def test_the_incident_edit_page_query_count_does_not_grow_with_sources(
     # session, user, the incident, its sources (the form's initial values), whether it cites
     # a source (the publication checklist), the proposals, the situations, places and
     # sources the form offers, its reported groups and timeline events (listed under the
-    # form), the staff menu's groups, the user's permissions (2: the menu offers the pages
-    # their role may use).
-    with django_assert_max_num_queries(14):
+    # form), the accounts of its facts and their sources (listed under the form), the
+    # accounts that cite no source (the checklist), the staff menu's groups, the user's
+    # permissions (2: the menu offers the pages their role may use).
+    with django_assert_max_num_queries(17):
         assert editor_client.get(edit_url("incident", incident.pk)).status_code == 200
 
 

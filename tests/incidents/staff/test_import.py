@@ -89,6 +89,9 @@ def test_it_reads_every_column_of_the_export_but_the_derived_ones():
         "days_in_custody_max",
         "source_titles",
         "publication_state",
+        # Entered on the staff pages, each account with its sources and who asserts it.
+        "allegation_statuses",
+        "other_accounts",
     } == NOT_IMPORTED_COLUMNS
 
 
