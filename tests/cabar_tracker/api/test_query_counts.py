@@ -134,19 +134,20 @@ def test_detail_query_count_is_fixed(api, django_assert_max_num_queries, resourc
     assert response.status_code == 200
 
 
-# `updated_since` reads, before the page, what changed since then, each part by its own
-# index into a short list of keys (incidents.mirror): incidents 1 the changed places' paths
-# and 3 parts (own, situation, places around); detentions 5 parts (own, incident, person,
-# two places); statements 6 (own, speaker, organization, post, the post's organization,
-# situation); positions 3 (own, holder, organization); people, situations and sources
-# none (their own `updated_at`, in the page's query). Places, organizations and posts
-# first bring their public use up to date: a savepoint, what is public, what was
-# recorded, a write for those that entered and one for those that left, the release (6).
-# Places and organizations then read the public incidents (1) and detentions (5 parts)
-# changed since then; places the paths of those used (1), organizations the posts (3).
+# `updated_since` reads, besides the list's own queries (LISTS), what changed since then,
+# each part by its own index into a short list of keys (incidents.mirror): incidents 1 the
+# changed places' paths and 3 parts (own, situation, places around); detentions 5 parts
+# (own, incident, person, two places); statements 6 (own, speaker, organization, post, the
+# post's organization, situation); positions 3 (own, holder, organization); people,
+# situations and sources none (their own `updated_at`, in the page's query). Places,
+# organizations and posts first bring their public use up to date: a savepoint, what is
+# public, what was recorded, a write for those that entered and one for those that left,
+# the release (6). Places and organizations then read the public incidents (1) and
+# detentions (5 parts) changed since then; places the paths of those used (1),
+# organizations the posts (3).
 PUBLIC_USE = 6
 UPDATED_SINCE = {
-    "incidents": 3 + 4,
+    "incidents": 4 + 4,
     "detentions": 3 + 5,
     "people": 2,
     "organizations": 2 + PUBLIC_USE + 6 + 3,

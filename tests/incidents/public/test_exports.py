@@ -449,7 +449,7 @@ def test_export_query_count_does_not_grow_with_rows(
         assert len(list(csv.DictReader(io.StringIO(content)))) == count
 
 
-@pytest.mark.parametrize(("url", "per_chunk"), [(INCIDENTS_CSV, 4), (DETENTIONS_CSV, 6)])
+@pytest.mark.parametrize(("url", "per_chunk"), [(INCIDENTS_CSV, 7), (DETENTIONS_CSV, 12)])
 def test_it_reads_every_row_in_chunks_of_the_same_few_queries(
     client, django_assert_max_num_queries, monkeypatch, url, per_chunk
 ):
@@ -459,7 +459,11 @@ def test_it_reads_every_row_in_chunks_of_the_same_few_queries(
     make_incidents(10)
     DetentionFactory(incident=IncidentFactory(start_date=None, start_date_precision=""))
 
-    # 3 chunks of 4 incidents (the last of 3), each `per_chunk` queries; the first of 3 and
+    # 3 chunks of 4 incidents (the last of 3), each `per_chunk` queries (incidents CSV: the
+    # positions, the rows, their sources' links and sources, their reported groups, their
+    # other accounts and those accounts' sources; the detentions CSV: also the detentions,
+    # their allegations, sources (2) and the two levels' other accounts with sources (4),
+    # not the groups); the first of 3 and
     # the last of 4 also ask for the rows whose date is unknown, which come last.
     with django_assert_max_num_queries(3 * per_chunk + 2):
         rows = list(csv.DictReader(io.StringIO(body(client.get(url)))))

@@ -87,7 +87,8 @@ def test_the_exports_and_the_feed_take_several_places(client, three_cities):
 
 def test_the_api_takes_several_places_in_json_and_csv(api, three_cities):
     listed = api.get(f"{API}/incidents/", BOTH).json()["results"]
-    as_csv = api.get(f"{API}/incidents/", {**BOTH, "format": "csv"}).content.decode()
+    response = api.get(f"{API}/incidents/", {**BOTH, "format": "csv"})
+    as_csv = b"".join(response.streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(as_csv)))
 
     assert {item["title"] for item in listed} == FOUND
