@@ -508,7 +508,9 @@ INCIDENT_COLUMNS.insert(
     Column("other_accounts", OTHER_ACCOUNTS_DESCRIPTION, _other_accounts, separator=" | "),
 )
 
-DETENTION_COLUMNS += [
+# Before the staff-only columns, which come last in every table.
+_first_staff_only = next(i for i, c in enumerate(DETENTION_COLUMNS) if c.staff_only)
+DETENTION_COLUMNS[_first_staff_only:_first_staff_only] = [
     Column(
         "arrest_place_slug",
         _("Identifier of the place where the person was arrested, if known."),

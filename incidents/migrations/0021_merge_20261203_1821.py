@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0017_accounts_from_records'),
-        ('incidents', '0020_merge_20261203_1820'),
+        ("incidents", "0017_accounts_from_records"),
+        ("incidents", "0020_merge_20261203_1820"),
     ]
 
-    operations = [
-    ]
+    operations = []

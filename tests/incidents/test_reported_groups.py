@@ -130,7 +130,7 @@ def test_the_shymkent_38_are_found_by_citizenship_in_the_exports(client, shymken
     assert set(by_slug) == {"shymkent-38", shymkent["kyrgyz"].incident.slug}
     assert by_slug["shymkent-38"]["reported_by_citizenship"] == "KG:38"
     assert by_slug[shymkent["kyrgyz"].incident.slug]["reported_by_citizenship"] == ""
-    api_by_slug = {row["slug"]: row for row in api_csv}
+    api_by_slug = {row["incident_slug"]: row for row in api_csv}
     assert api_by_slug["shymkent-38"]["reported_by_citizenship"] == "KG:38"
 
 

@@ -92,7 +92,7 @@ def test_the_api_takes_several_places_in_json_and_csv(api, three_cities):
     rows = list(csv.DictReader(io.StringIO(as_csv)))
 
     assert {item["title"] for item in listed} == FOUND
-    assert {row["title"] for row in rows} == FOUND
+    assert {row["incident_title"] for row in rows} == FOUND
 
 
 def test_the_api_takes_several_values_of_its_other_slug_and_country_filters(api):
