@@ -245,6 +245,9 @@ class ApiAutoSchema(AutoSchema):
         }
         if self.method not in {"GET", "HEAD", "OPTIONS"}:
             errors["401"] = _error("No or invalid credentials (send Authorization: Token …).")
+            errors["403"] = _error("Your account may not write these records (or publish).")
+            errors["415"] = _error("Unsupported request body type.")
+            errors["422"] = _error("The Idempotency-Key was already used for another request.")
         else:
             # A read needs no token, but a token that cannot be used (an unknown scheme, a
             # wrong key) is refused rather than read as anonymous.
@@ -252,9 +255,6 @@ class ApiAutoSchema(AutoSchema):
                 "Invalid credentials: an Authorization header with another scheme than "
                 "Token (or Bearer), or an unknown key. Send none to read as anonymous."
             )
-            errors["403"] = _error("Your account may not write these records (or publish).")
-            errors["415"] = _error("Unsupported request body type.")
-            errors["422"] = _error("The Idempotency-Key was already used for another request.")
         if self.method in {"PUT", "PATCH", "DELETE"}:
             errors["412"] = _error("If-Match does not match the current ETag; nothing changed.")
         for code, response in errors.items():
