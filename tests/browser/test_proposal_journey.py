@@ -17,7 +17,8 @@ from tests.browser.test_staff_journey import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ADDED = "A second account says soldiers detained him in the village of Samsy."
+# A marker the demo data does not hold (Samsy is now in it, as an attributed account).
+ADDED = "A staff correction names the Kordai checkpoint."
 
 
 def test_an_editor_s_change_to_a_published_case_waits_for_the_reviewer(visitor, staff_and_demo):  # noqa: F811
@@ -33,21 +34,21 @@ def test_an_editor_s_change_to_a_published_case_waits_for_the_reviewer(visitor, 
     page.locator("form.edit-form").get_by_role("button", name="Save").click()
     expect(page.locator(".messages")).to_contain_text("Your change waits for a reviewer")
     banner = page.get_by_role("region", name="A change waits for review")
-    expect(banner).to_contain_text("Samsy")
+    expect(banner).to_contain_text("Kordai")
     visitor.screenshot("proposal-01-editor-banner")
     log_out(visitor)
 
     # --- the public still reads the published version ---------------------------------------
     visitor.open(public_path)
     expect(page.get_by_role("heading", level=1)).to_have_text(case.title)
-    expect(page.get_by_text("Samsy")).to_have_count(0)
+    expect(page.get_by_text("Kordai")).to_have_count(0)
     visitor.screenshot("proposal-02-public-unchanged")
 
     # --- the reviewer reads the diff and publishes --------------------------------------------
     log_in(visitor, REVIEWER_NAME)
     page.get_by_role("navigation", name="Staff").get_by_role("link", name="Review queue").click()
     proposal = page.locator("article.proposal", has_text=case.title)
-    expect(proposal.locator(".word-diff ins")).to_contain_text("Samsy")
+    expect(proposal.locator(".word-diff ins")).to_contain_text("Kordai")
     expect(proposal).to_contain_text(EDITOR_NAME)
     visitor.screenshot("proposal-03-review-queue-diff")
     proposal.get_by_role("button", name="Publish this change").click()
