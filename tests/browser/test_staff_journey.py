@@ -82,10 +82,12 @@ def log_in(visitor: Visitor, username: str) -> None:
     page.get_by_role("link", name="Staff login").click()
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
+    # They enrolled an authenticator app earlier (tests/otp.py); the second step asks for
+    # the code it shows.
+    app = app_of(User.objects.get(username=username))
     page.get_by_role("button", name="Log in").click()
-    # The second step: the code their authenticator app shows (tests/otp.py).
     expect(page.get_by_role("heading", name="Second step")).to_be_visible()
-    page.get_by_label("Code").fill(code_for(app_of(User.objects.get(username=username))))
+    page.get_by_label("Code").fill(code_for(app))
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("navigation", name="Staff")).to_contain_text(f"Logged in as {username}")
 
