@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class AccountsConfig(AppConfig):
     """Staff accounts' security: API tokens, the login guard, session limits, the security
-    log. (A second factor will live here too.)"""
+    log, the second factor (django-otp), re-authentication and role changes."""
 
     name = "accounts"
     verbose_name = _("Accounts and security")
@@ -12,4 +12,4 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # Connect the receivers: logins, failures and lockouts to the security log, and the
         # start of a session's clock at login.
-        from accounts import login_guard, middleware  # noqa: F401
+        from accounts import login_guard, middleware, role_changes  # noqa: F401

@@ -18,9 +18,12 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts import security_log
@@ -92,3 +95,61 @@ class SecurityLogMiddleware:
         if response.status_code == 403:
             security_log.record("permission.denied", request=request, status=403)
         return response
+
+
+# --- the second factor ----------------------------------------------------------------------
+
+# Where a logged-in user who has not passed a second factor may still go as themselves: the
+# pages that enrol or check one, the passkey ceremony, logging out.
+SECOND_FACTOR_PATHS = ("/accounts/second-factor/", "/accounts/passkeys/", "/accounts/logout/")
+# Private areas: a user without a second factor is sent to pass (or enrol) one. Everything
+# else (public pages, the API) answers them as the anonymous reader.
+PRIVATE_PATHS = ("/staff/", "/admin/", "/account/", "/accounts/", "/exports/")
+
+
+class SecondFactorMiddleware:
+    """After django-otp's OTPMiddleware: nobody sees non-public data on a password alone
+    (accounts/mfa.py). A logged-in user whose session has not passed a second factor is sent
+    from a private page to verify one (or to enrol one, if they have none), and is the
+    anonymous reader everywhere else. Also turns a `ReauthenticationRequired` raised by a
+    sensitive write into the confirmation page (accounts/reauth.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.MFA_REQUIRED and request.session.get("_auth_user_id") is not None:
+            user = request.user
+            if user.is_authenticated and not user.is_verified():
+                response = self._without_second_factor(request)
+                if response is not None:
+                    return response
+        return self.get_response(request)
+
+    def _without_second_factor(self, request: HttpRequest) -> HttpResponse | None:
+        from accounts import mfa
+
+        path = request.path
+        if path.startswith(SECOND_FACTOR_PATHS):
+            return None
+        if path.startswith(PRIVATE_PATHS):
+            target = "second_factor_verify" if mfa.is_enrolled(request.user) else "second_factor"
+            return redirect_to_login(request.get_full_path(), login_url=reverse(target))
+        request.second_factor_pending = True
+        request.user = AnonymousUser()
+
+        async def anonymous():
+            return AnonymousUser()
+
+        request.auser = anonymous
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        from accounts.reauth import ReauthenticationRequired, redirect_to_confirmation
+
+        if isinstance(exception, ReauthenticationRequired) and not request.path.startswith("/api/"):
+            # Nothing the refused request wrote may stay: the idempotency middleware, which
+            # runs keyed forms in one transaction, rolls it back and keeps no answer.
+            request.roll_back_writes = True
+            return redirect_to_confirmation(request)
+        return None

@@ -20,8 +20,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts import security_log
+from accounts import reauth, security_log
 from accounts.models import ApiToken
 
 # Keys start with this, so a key pasted in the wrong place (a chat, a repository) is
@@ -47,6 +48,8 @@ def create_token(*, user, name: str, days: int | None = None) -> tuple[ApiToken,
     if not user.is_active or not user.is_staff:
         # Tokens are for staff scripts; a reader needs none to read the public API.
         raise PermissionDenied
+    # A token is a standing key to non-public data: a stolen open session must not make one.
+    reauth.require_recent(_("create an API token"))
     days = days or settings.API_TOKEN_DEFAULT_DAYS
     if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
         raise ValueError(f"A token lives 1 to {settings.API_TOKEN_MAX_DAYS} days.")

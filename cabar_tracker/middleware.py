@@ -39,7 +39,10 @@ class PrivateResponsesMiddleware:
         # Read the user after the view: an API token is authenticated inside the view, and
         # DRF then sets the user on this request.
         user = getattr(request, "user", None)
-        if _is_private_path(request.path) or can_see_unpublished(user):
+        # A session between its password and its second factor reads public pages, but they
+        # say "finish logging in": not for a shared cache either.
+        pending = getattr(request, "second_factor_pending", False)
+        if _is_private_path(request.path) or pending or can_see_unpublished(user):
             response["Cache-Control"] = "private, no-store"
             if "Expires" in response:
                 del response["Expires"]
@@ -97,7 +100,7 @@ class IdempotencyMiddleware:
         with transaction.atomic():
             response = self.get_response(request)
             claimed = getattr(request, "_idempotency_claim", None)
-            if response.status_code >= 500:
+            if response.status_code >= 500 or getattr(request, "roll_back_writes", False):
                 transaction.set_rollback(True)
             elif claimed is not None and not transaction.get_rollback():
                 if response.status_code < 400:

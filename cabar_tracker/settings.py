@@ -93,6 +93,12 @@ INSTALLED_APPS = [
     "simple_history",
     # Locks a username after repeated failed logins from one address (AXES_* below).
     "axes",
+    # The second factor for staff (accounts/mfa.py): django-otp's devices (authenticator
+    # apps, recovery codes) and passkeys or security keys (django-otp-webauthn).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     # Staff accounts' security: API tokens, login guard, session limits, security log.
     "accounts",
     # Background jobs (TASKS below): Django 6's task interface, and its database backend.
@@ -122,6 +128,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Ends idle and too-old sessions (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS).
     "accounts.middleware.SessionLimitsMiddleware",
+    # Which second factor this session passed (django-otp), and no private page without one
+    # (accounts/middleware.py; MFA_REQUIRED).
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     # Every 403 is a line in the security log.
     "accounts.middleware.SecurityLogMiddleware",
     # A parameter a view cannot use is a 400 naming it (cabar_tracker/parameters.py).
@@ -254,6 +264,29 @@ SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
 if SESSION_IDLE_MINUTES < 1 or SESSION_MAX_HOURS < 1:
     raise ImproperlyConfigured("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be 1 or more.")
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+
+# The second factor (accounts/mfa.py). Every staff account must pass one before it sees
+# anything the public does not; turning this off is for a demo on one's own machine only.
+MFA_REQUIRED = env_bool("MFA_REQUIRED", True)
+if not MFA_REQUIRED and not DEBUG:
+    raise ImproperlyConfigured("MFA_REQUIRED=0 is only allowed with DEBUG=1 (a local demo).")
+# Sensitive actions (an API token, a merge, showing a withheld identity, roles, second
+# factors) ask for the password and a second factor again after this many minutes.
+REAUTH_MINUTES = env_int("REAUTH_MINUTES", 10)
+# What authenticator apps show as the account's issuer.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Detention case tracker")
+# Passkeys and security keys (accounts/webauthn.py). A passkey belongs to one site: set
+# WEBAUTHN_RP_ID to the site's domain and WEBAUTHN_ORIGINS to its https:// address in
+# production. Without them the relying party is the host the site is served on, and only
+# http://localhost:8000 (the run command's address) is accepted: open the demo at
+# localhost, not 127.0.0.1, to try a passkey (browsers refuse them on IP addresses).
+WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID", "").strip()
+OTP_WEBAUTHN_RP_ID_CALLABLE = "accounts.webauthn.relying_party_id"
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("WEBAUTHN_ORIGINS", ["http://localhost:8000"])
+# A passkey is a second factor here, never a login on its own: the password is checked by
+# the guarded login first (accounts/login_guard.py).
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # API tokens (accounts/tokens.py): every token expires; its owner picks a lifetime up to
 # API_TOKEN_MAX_DAYS. The last-used time is written at most every

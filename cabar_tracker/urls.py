@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.staff import second_factor
 from cabar_tracker.api import token_views as api_token_views
 from incidents.public import views as incident_views
 
@@ -20,6 +21,24 @@ urlpatterns = [
         api_token_views.api_token_revoke,
         name="api_token_revoke",
     ),
+    # The second factor every staff account passes after its password, and confirming who
+    # one is before a sensitive action (accounts/staff/second_factor.py).
+    path("accounts/second-factor/", second_factor.overview, name="second_factor"),
+    path("accounts/second-factor/app/", second_factor.totp_setup, name="second_factor_totp"),
+    path("accounts/second-factor/verify/", second_factor.verify, name="second_factor_verify"),
+    path(
+        "accounts/second-factor/recovery-codes/",
+        second_factor.new_recovery_codes,
+        name="second_factor_recovery_codes",
+    ),
+    path(
+        "accounts/second-factor/<str:kind>/<int:pk>/remove/",
+        second_factor.remove_factor,
+        name="second_factor_remove",
+    ),
+    path("accounts/reauthenticate/", second_factor.reauthenticate, name="reauthenticate"),
+    # Passkeys and security keys: the WebAuthn ceremonies (accounts/webauthn.py).
+    path("accounts/passkeys/", include("accounts.webauthn")),
     # Login, logout and password change for staff (templates in templates/registration/).
     path("accounts/", include("django.contrib.auth.urls")),
     # The staff side: data entry, review, history (cabar_tracker/staff_urls.py).

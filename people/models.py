@@ -213,6 +213,13 @@ class Person(PublishableModel):
             derived.add("slug")
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], *derived}
+        if before and not self.identity_withheld:
+            # Showing a withheld identity can endanger the person: whatever the door (form,
+            # proposal publish, API, admin, merge), the person at the keyboard confirms who
+            # they are first (accounts/reauth.py; commands are the operator's).
+            from accounts import reauth
+
+            reauth.require_recent(gettext("show a withheld identity"))
         super().save(*args, **kwargs)
         if before is not None and bool(before) != self.identity_withheld:
             # Withholding an identity, or showing it again, is a security event, whatever

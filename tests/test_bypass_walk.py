@@ -109,8 +109,11 @@ ADD_ROWS = {
 
 # Staff paths that name no public record: follow-ups are staff-only; proposals are the
 # review itself (reviewer only, tested in tests/incidents/test_revisions.py); an import
-# job's page only shows a job (the import it runs is walked below, page and command).
+# job's page only shows a job (the import it runs is walked below, page and command); a
+# staff account's second-factor reset is the admin role's, and names an account
+# (tests/accounts/test_second_factor.py).
 NOT_RECORD_PATHS = {
+    "reset_second_factor",
     "followup_add",
     "followup_done",
     "proposal_publish",

@@ -128,12 +128,16 @@ def test_an_editor_token_may_move_a_draft_detention(editor):
     assert response.status_code == 200, response.content
 
 
-def test_a_reviewer_token_may_show_a_withheld_name(reviewer, withheld_person):
+def test_a_reviewer_token_cannot_show_a_withheld_name(reviewer, withheld_person):
+    """Showing a withheld identity needs a fresh confirmation of who one is, which a token
+    cannot give (accounts/reauth.py): the reviewer does it on the staff pages."""
     response = token_client(reviewer).patch(
         f"{API}/people/{withheld_person.pk}/", {"identity_withheld": False}, format="json"
     )
-    assert response.status_code == 200, response.content
-    assert b"Hiddenname" in public_person_page(Person.objects.get(pk=withheld_person.pk))
+    assert response.status_code == 403, response.content
+    assert "confirm who you are" in response.json()["detail"]
+    assert Person.objects.get(pk=withheld_person.pk).identity_withheld
+    assert b"Hiddenname" not in public_person_page(Person.objects.get(pk=withheld_person.pk))
 
 
 # --- the staff pages ------------------------------------------------------------------------

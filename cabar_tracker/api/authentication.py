@@ -43,7 +43,11 @@ class TokenOrBearerAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Invalid token header. The key has characters a key never has."
             ) from None
-        return self.authenticate_credentials(key)
+        user_and_token = self.authenticate_credentials(key)
+        # A token cannot confirm who holds it: the writes that need a fresh confirmation
+        # (accounts/reauth.py) are refused under a token.
+        request._request.api_token = True
+        return user_and_token
 
     def authenticate_credentials(self, key):
         try:

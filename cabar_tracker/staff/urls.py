@@ -168,6 +168,13 @@ urlpatterns = [
     path("archived/", incident_staff.archived_list, name="archived"),
     # The security log, for the admin role (accounts/security_log.py).
     path("security-log/", accounts_staff.security_log, name="security_log"),
+    # Staff accounts and resetting a colleague's second factors, for the admin role.
+    path("accounts/", accounts_staff.staff_accounts, name="accounts"),
+    path(
+        "accounts/<int:pk>/reset-second-factor/",
+        accounts_staff.reset_second_factor,
+        name="reset_second_factor",
+    ),
     path("review/", incident_staff.review_queue_page, name="review_queue"),
     # Everything of one case waiting for review, published in one step.
     path(

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 
-from accounts import security_log
+from accounts import reauth, security_log
 from cabar_tracker.history import StaleVersionError
 from incidents.models import Allegation, Detention, Incident, Statement
 from incidents.permalinks import record_merge
@@ -69,6 +69,8 @@ def merge_persons(
     """
     if not user.has_perm(MERGE_PERMISSION):
         raise PermissionDenied
+    # Merging moves a person's records and may show or hide an identity: confirm first.
+    reauth.require_recent(gettext("merge persons"))
     if keep.pk == merge.pk:
         raise MergeRefused(gettext("A person cannot be merged with themselves."))
     # Lock in a fixed order, so two merges of the same pair cannot deadlock.

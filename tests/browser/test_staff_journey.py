@@ -16,6 +16,7 @@ import io
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.db.models import Q
@@ -26,11 +27,13 @@ from cabar_tracker.roles import EDITOR, REVIEWER, ROLE_PERMISSIONS
 from incidents.models import Incident, Location
 from people.models import Person
 from tests.browser.conftest import Visitor
+from tests.otp import app_of, code_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a long passphrase for the browser test"
 EDITOR_NAME, REVIEWER_NAME = "erkin_editor", "rahat_reviewer"
+User = get_user_model()
 
 TITLE = "Detention of two migrant workers in Shymkent"
 SUMMARY = "Two citizens of Kyrgyzstan were detained at a market in Shymkent."
@@ -72,13 +75,20 @@ def staff_and_demo(monkeypatch) -> None:
 
 
 def log_in(visitor: Visitor, username: str) -> None:
-    """Through the footer link and the login form, as staff do (django-axes watches it)."""
+    """Through the footer link, the login form (django-axes watches it) and the second step,
+    as staff do."""
     page = visitor.page
     visitor.open("/")
     page.get_by_role("link", name="Staff login").click()
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
+    # They enrolled an authenticator app earlier (tests/otp.py); the second step asks for
+    # the code it shows.
+    app = app_of(User.objects.get(username=username))
     page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Second step")).to_be_visible()
+    page.get_by_label("Code").fill(code_for(app))
+    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("navigation", name="Staff")).to_contain_text(f"Logged in as {username}")
 
 

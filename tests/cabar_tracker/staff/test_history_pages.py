@@ -158,7 +158,7 @@ def test_the_history_page_query_count_does_not_grow_with_changes(
     # session, user, the record, its history rows (with their authors), the source links
     # of those rows, names of the places, situations and sources they mention (3), the
     # user's permissions (2), the staff menu's groups.
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         response = editor_client.get(history_url(incident))
     assert response.status_code == 200
 

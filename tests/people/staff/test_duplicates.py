@@ -202,6 +202,6 @@ def test_the_endpoint_reads_a_fixed_number_of_queries(
         person = PersonFactory(name="Nurlan Abenov")
         PersonNameFactory(person=person, name="Нурлан Абенов")
         DetentionFactory.create_batch(2, person=person)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         response = editor_client.get(URL, {"name": "Nurlan Abenov"})
     assert len(response.json()["candidates"]) == min(namesakes, 10)
