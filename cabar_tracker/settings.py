@@ -31,14 +31,17 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no).")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} is less than {minimum}.")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -504,6 +507,24 @@ SPECTACULAR_SETTINGS = {
 # database, SQLite or PostgreSQL, and any number of workers on any number of machines share
 # one queue. Tests use the immediate backend (tests/conftest.py) and one real worker.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# A page export (/incidents/export.csv, detentions.csv, export.json, /statements/export.csv)
+# whose filter selects more rows than this is written by a background job
+# (incidents/export_jobs.py) into a file the reader downloads from a progress page, rather
+# than streamed through a request that would hold a gunicorn thread for minutes. The API's
+# CSV always streams (scripts read it in one response).
+EXPORT_JOB_ROWS = env_int("EXPORT_JOB_ROWS", 10_000, minimum=1)
+# `manage.py clean_jobs`: an import or export job "running" for longer than this (its worker
+# was stopped or died) is marked failed, saying so.
+JOB_STUCK_MINUTES = env_int("JOB_STUCK_MINUTES", 60, minimum=1)
+# `manage.py clean_jobs`: export files and stored import files older than this are deleted;
+# an export's page then answers 410 Gone.
+JOB_FILE_RETENTION_DAYS = env_int("JOB_FILE_RETENTION_DAYS", 7, minimum=1)
+# Where Django's default storage keeps files: the export jobs' files, under `exports/`. Never
+# served directly (no MEDIA_URL route): each file is handed out by its job's download view,
+# which checks who may have it. With workers on several machines it must be a directory
+# they all share, or STORAGES["default"] an object store.
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media"))
 
 
 # Rate limits per client address for the pages (everything but the API, which has its own,

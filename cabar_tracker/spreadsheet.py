@@ -114,22 +114,30 @@ def _filter_words(query: QueryDict, *, ascii_only: bool) -> str:
 
 
 def download_filename(
-    resource: str, query: QueryDict, extension: str, *, ascii_only: bool = True
+    resource: str,
+    query: QueryDict,
+    extension: str,
+    *,
+    ascii_only: bool = True,
+    day: datetime.date | None = None,
 ) -> str:
     """`detentions-place-almaty-kind-detention-2024-05-01.csv`: what the file holds, the
-    filter that selected it (in the order given) and the day it was made, so copies are
-    told apart. ASCII (a Cyrillic search is transliterated) unless `ascii_only` is off."""
+    filter that selected it (in the order given) and the day it was made (today unless
+    `day` says, as for a file an export job made earlier), so copies are told apart. ASCII
+    (a Cyrillic search is transliterated) unless `ascii_only` is off."""
     words = _filter_words(query, ascii_only=ascii_only)
-    day = timezone.localdate().isoformat()
-    return "-".join(part for part in (resource, words, day) if part) + f".{extension}"
+    made_on = (day or timezone.localdate()).isoformat()
+    return "-".join(part for part in (resource, words, made_on) if part) + f".{extension}"
 
 
-def content_disposition(resource: str, query: QueryDict, extension: str) -> str:
+def content_disposition(
+    resource: str, query: QueryDict, extension: str, *, day: datetime.date | None = None
+) -> str:
     """`attachment` with the name as ASCII (`filename`, for every client) and as UTF-8
     (`filename*`, RFC 6266 and 5987, which browsers prefer): a search for "Рузахунов" is
     `q-ruzakhunov` in one and `q-рузахунов` in the other."""
-    plain = download_filename(resource, query, extension)
-    utf8 = download_filename(resource, query, extension, ascii_only=False)
+    plain = download_filename(resource, query, extension, day=day)
+    utf8 = download_filename(resource, query, extension, ascii_only=False, day=day)
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(utf8, safe='')}"
 
 

@@ -22,11 +22,13 @@ from cabar_tracker import request_context
 
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
-# The views that stream many rows: a tighter limit (THROTTLE_EXPORTS) on top of the pages'.
+# The views that stream many rows, or past EXPORT_JOB_ROWS queue a job that writes them: a
+# tighter limit (THROTTLE_EXPORTS) on top of the pages'.
 EXPORT_VIEWS = {
     "incidents:incidents_csv",
     "incidents:detentions_csv",
     "incidents:incidents_json",
+    "incidents:statements_csv",
     "incidents:incident_feed",
 }
 # Namespaces the page limit leaves alone: the API has its own (REST_FRAMEWORK), the staff

@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
+from django.http import QueryDict
+from django_filters import FilterSet
 
 from cabar_tracker.keyset import chunks
 from cabar_tracker.spreadsheet import BOM, cell, line_writer
@@ -40,12 +43,14 @@ from incidents.columns import (
     Value,
     columns_for,
 )
+from incidents.filters import IncidentFilter, StatementFilter
 from incidents.models import (
     NEWEST_FIRST,
     Account,
     AccountRank,
     Allegation,
     Detention,
+    ExportKind,
     Incident,
     ReportedGroup,
     Source,
@@ -330,3 +335,107 @@ def incidents_json(incidents: QuerySet[Incident], context: ExportContext) -> Ite
         yield separator + json.dumps(record, ensure_ascii=False)
         separator = ",\n"
     yield "\n]\n"
+
+
+# --- the page exports -----------------------------------------------------------------------
+#
+# The site's downloads of a filtered list, streamed by the public views
+# (`incidents.public.browse_views`) or, past settings.EXPORT_JOB_ROWS rows, written by a job
+# (`incidents.export_jobs`): both build the filter, count and write through these, so a
+# job's file is the file the page would have streamed.
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What the filters read of a request, its user: for a filter applied where there is
+    no request (an export job, run by the worker)."""
+
+    user: Any
+
+
+@dataclass(frozen=True)
+class PageExport:
+    kind: str  # an ExportKind
+    resource: str  # the first word of the file's name
+    extension: str
+    content_type: str
+    # write(filtered queryset, context, **options) -> the file's lines
+    write: Callable[..., Iterator[str]]
+    # The list's FilterSet over what `user` may see, in the list's order.
+    filterset: Callable[..., FilterSet]
+    # The file's rows (what a reader counts) for the filtered queryset and `user`.
+    rows: Callable[[QuerySet, Any], QuerySet]
+    # How many of `write`'s lines are not rows: a CSV's header; a JSON array's opening and
+    # closing lines (every other line is one row).
+    framing_lines: int = 1
+
+    @property
+    def takes_bom(self) -> bool:
+        return self.extension == "csv"
+
+
+def incident_filterset(data: QueryDict, user, request=None) -> IncidentFilter:
+    """The case list's filter, over the incidents `user` may see, newest first."""
+    incidents = Incident.objects.visible_to(user).order_by(*NEWEST_FIRST)
+    return IncidentFilter(data, queryset=incidents, request=request or Reader(user))
+
+
+def statement_filterset(data: QueryDict, user, request=None) -> StatementFilter:
+    """The statements page's filter, over the statements `user` may see, newest first."""
+    statements = Statement.objects.visible_to(user).order_by(
+        F("said_on").desc(nulls_last=True), "-pk"
+    )
+    return StatementFilter(data, queryset=statements, request=request or Reader(user))
+
+
+def _same_rows(queryset: QuerySet, user) -> QuerySet:
+    return queryset
+
+
+def _detention_rows(incidents: QuerySet[Incident], user) -> QuerySet[Detention]:
+    """The detentions `detentions_csv` writes for these incidents: those the reader sees."""
+    return Detention.objects.visible_to(user).filter(incident__in=incidents.values("pk"))
+
+
+PAGE_EXPORTS = {
+    export.kind: export
+    for export in (
+        PageExport(
+            kind=ExportKind.INCIDENTS_CSV,
+            resource="incidents",
+            extension="csv",
+            content_type="text/csv; charset=utf-8",
+            write=incidents_csv,
+            filterset=incident_filterset,
+            rows=_same_rows,
+        ),
+        PageExport(
+            kind=ExportKind.DETENTIONS_CSV,
+            resource="detentions",
+            extension="csv",
+            content_type="text/csv; charset=utf-8",
+            write=detentions_csv,
+            filterset=incident_filterset,
+            rows=_detention_rows,
+        ),
+        PageExport(
+            kind=ExportKind.INCIDENTS_JSON,
+            resource="incidents",
+            extension="json",
+            content_type="application/json; charset=utf-8",
+            write=incidents_json,
+            filterset=incident_filterset,
+            rows=_same_rows,
+            framing_lines=2,
+        ),
+        PageExport(
+            kind=ExportKind.STATEMENTS_CSV,
+            resource="statements",
+            extension="csv",
+            content_type="text/csv; charset=utf-8",
+            write=statements_csv,
+            filterset=statement_filterset,
+            rows=_same_rows,
+        ),
+    )
+}

@@ -9,6 +9,7 @@ bodies said; every record cites Sources.
 from __future__ import annotations
 
 import datetime
+import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,6 +21,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, Sum
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -2183,6 +2185,116 @@ class ImportJob(models.Model):
 
     def progress_url(self) -> str:
         return reverse("staff:import_job", args=[self.pk])
+
+
+class ExportKind(models.TextChoices):
+    """The page exports a job can write (incidents.exports.PAGE_EXPORTS)."""
+
+    INCIDENTS_CSV = "incidents_csv", _("cases, one row per incident (CSV)")
+    DETENTIONS_CSV = "detentions_csv", _("cases, one row per person detained (CSV)")
+    INCIDENTS_JSON = "incidents_json", _("cases with their detentions (JSON)")
+    STATEMENTS_CSV = "statements_csv", _("statements (CSV)")
+
+
+class ExportJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for the worker")
+    RUNNING = "running", _("Writing the file")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Deleted")
+
+
+def new_export_token() -> str:
+    """The job's address: 43 random URL-safe characters (256 bits), never guessed."""
+    return secrets.token_urlsafe(32)
+
+
+class ExportJobQuerySet(models.QuerySet):
+    def for_reader(self, user):
+        """The jobs a reader may open. A public job (no owner: it was run with the public's
+        view, so it holds only what any reader may see) is open to whoever has its address; a
+        staff member's job (drafts, staff-only columns) only to that member, while still
+        staff. Anyone else gets a 404, as if the address did not exist."""
+        public = Q(requested_by__isnull=True)
+        if can_see_unpublished(user):
+            return self.filter(public | Q(requested_by=user))
+        return self.filter(public)
+
+
+class ExportJob(models.Model):
+    """A page export too large to stream (more than settings.EXPORT_JOB_ROWS rows), written
+    by a background job (incidents.export_jobs) into a file in the default storage, which
+    the reader downloads from the job's page (`/exports/<token>/`).
+
+    Who it is for is fixed when it is asked for: `requested_by` is set only for staff, whose
+    job is run with their view (drafts, staff-only columns) and opened by them alone; every
+    other job has none and is run with the public's view."""
+
+    kind = models.CharField(_("export"), max_length=32, choices=ExportKind.choices)
+    # The filter, as the export's query string (`place=almaty&bom=1`): what the job selects
+    # and what the file is named after.
+    query = models.TextField(_("filter"), blank=True)
+    # The reader's language: the job writes the file under it, as the page would have.
+    language = models.CharField(max_length=16, default="en")
+    # Scheme and host of the site as the reader reached it, for the file's absolute links.
+    site_url = models.CharField(max_length=200)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        # The file is theirs alone: it goes with them (`clean_jobs` removes files no job names).
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="export_jobs",
+        help_text=_("The staff member whose view the file holds; empty for a public export."),
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_export_token, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ExportJobStatus.choices, default=ExportJobStatus.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    file = models.FileField(_("file"), upload_to="exports/", max_length=255, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("asked for"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = ExportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # The address is the only way to a public job: it must be there.
+            models.CheckConstraint(condition=~Q(token=""), name="export_job_has_token"),
+            # A job is ready only with its file.
+            models.CheckConstraint(
+                condition=~Q(status=ExportJobStatus.DONE) | ~Q(file=""),
+                name="export_job_done_has_file",
+            ),
+        ]
+        indexes = [
+            # clean_jobs: the jobs still running since before a time (stuck), and those
+            # asked for before a time (files past their retention).
+            models.Index(fields=["status", "started_at"], name="exportjob_status_started_idx"),
+            models.Index(fields=["created_at"], name="exportjob_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in (ExportJobStatus.QUEUED, ExportJobStatus.RUNNING)
+
+    def query_dict(self) -> QueryDict:
+        return QueryDict(self.query)
+
+    def progress_url(self) -> str:
+        return reverse("incidents:export_job", args=[self.token])
+
+    def download_url(self) -> str:
+        return reverse("incidents:export_download", args=[self.token])
 
 
 # --- what a mirror must know ---------------------------------------------------------------

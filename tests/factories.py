@@ -239,3 +239,15 @@ class AccountFactory(factory.django.DjangoModelFactory):
     def sources(account, create, extracted, **kwargs):
         if create:
             account.sources.set(extracted if extracted is not None else [SourceFactory()])
+
+
+class ExportJobFactory(factory.django.DjangoModelFactory):
+    """A public export job (no owner) waiting for the worker; give `status`, `file`,
+    `requested_by` for other states."""
+
+    class Meta:
+        model = incidents.ExportJob
+
+    kind = incidents.ExportKind.INCIDENTS_CSV
+    query = "kind=detention"
+    site_url = "http://testserver"

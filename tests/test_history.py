@@ -19,8 +19,9 @@ pytestmark = pytest.mark.django_db
 DERIVED = {"PublicIncidentCount", "SlugRedirect", "PublicUse"}
 # Proposed changes are themselves the record of who proposed, reviewed and when; once
 # published, the record's own history holds the change. An import job is the record of one
-# upload (who, when, what it wrote); each record it wrote keeps its own history.
-WORKFLOW = {"Revision", "ImportJob"}
+# upload (who, when, what it wrote); each record it wrote keeps its own history. An export
+# job is a file written for one reader; it changes no record.
+WORKFLOW = {"Revision", "ImportJob", "ExportJob"}
 
 
 def test_every_domain_model_keeps_history():

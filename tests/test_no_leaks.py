@@ -16,7 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from cabar_tracker.publishing import PublicationState
-from incidents.models import ImportJob
+from incidents.export_jobs import start_export
+from incidents.models import ExportKind, ImportJob
 from people.models import NameKind
 from tests import factories
 
@@ -76,7 +77,8 @@ QUERY_VARIANTS = [
 
 
 @pytest.fixture
-def restricted_world(db):
+def restricted_world(db, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
     place = factories.LocationFactory(slug="hidden-town", latitude=42, longitude=70)
     place.coordinate_precision = "city"
     place.save()
@@ -185,6 +187,15 @@ def restricted_world(db):
         location=place,
         archived_at=datetime.datetime(2023, 1, 1, tzinfo=datetime.UTC),
     )
+    # Export jobs (an export too large to stream): a public one, written with the public's
+    # view, which the walk downloads by its address; and a staff member's, whose file holds
+    # drafts and which the public must not reach even with its address.
+    job = {"query": "", "language": "en", "site_url": "http://testserver"}
+    public_export = start_export(kind=ExportKind.DETENTIONS_CSV, user=None, **job)
+    staff_export = start_export(
+        kind=ExportKind.INCIDENTS_CSV, user=factories.StaffUserFactory(username="owner"), **job
+    )
+    assert b"draftincident" in staff_export.file.open("rb").read().lower()
     return locals()
 
 

@@ -8,14 +8,19 @@ selects exactly what the list with the same query string shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
@@ -27,9 +32,17 @@ from cabar_tracker.parameters import (
     takes_parameters,
 )
 from cabar_tracker.spreadsheet import BOM_PARAMETER, bom_requested, content_disposition, in_blocks
-from incidents import columns, exports, glossary
-from incidents.filters import IncidentFilter, StatementFilter
-from incidents.models import NEWEST_FIRST, DisputeStatus, Incident, Source, Statement, StatementKind
+from incidents import columns, export_jobs, exports, glossary
+from incidents.filters import StatementFilter
+from incidents.models import (
+    NEWEST_FIRST,
+    DisputeStatus,
+    ExportKind,
+    Incident,
+    Source,
+    Statement,
+    StatementKind,
+)
 from incidents.public import search
 from incidents.public.views import attach_place_labels
 from people.models import Organization, Person
@@ -164,6 +177,10 @@ def about(request: HttpRequest) -> HttpResponse:
         "statement_columns": columns.STATEMENT_COLUMNS,
         "vocabularies": glossary.vocabularies(),
         "incident_list_url": reverse("incidents:incident_list"),
+        "export_jobs": {
+            "rows": settings.EXPORT_JOB_ROWS,
+            "days": settings.JOB_FILE_RETENTION_DAYS,
+        },
         "limits": {
             "exports": _rate(settings.THROTTLE_EXPORTS),
             "pages": _rate(settings.THROTTLE_PAGES),
@@ -199,96 +216,66 @@ def _invalid(errors: dict) -> HttpResponse:
     )
 
 
-def _export(
-    request: HttpRequest,
-    filterset,
-    write: Callable[..., Iterator[str]],
-    *,
-    resource: str,
-    extension: str,
-    content_type: str,
-) -> HttpResponse:
-    """Stream `write`'s output for the records the list selects with these filters, named
-    for the resource, the filter and the day.
+def _export(request: HttpRequest, export: exports.PageExport) -> HttpResponse:
+    """The records the list selects with these filters, as `export`'s file, named for the
+    resource, the filter and the day: streamed, or, when it would hold more than
+    settings.EXPORT_JOB_ROWS rows, written by a background job whose page (where the file
+    is downloaded when ready) the reader is sent to.
 
     An invalid filter is refused rather than dropped: a silently ignored `date_after=2022-13-01`
     would export far more than was asked for.
     """
+    filterset = export.filterset(request.GET, request.user, request)
     refused = refuse_unknown_parameters(request, [*filterset.filters, BOM_PARAMETER])
     if refused is not None:
         return refused
     errors = {} if filterset.is_valid() else dict(filterset.errors)
     options = {}
-    if extension == "csv":
+    if export.takes_bom:
         try:
             options["bom"] = bom_requested(request.GET.get(BOM_PARAMETER))
         except ValueError:
             errors[BOM_PARAMETER] = [_("Use 1 for a byte order mark (for Excel), or 0.")]
     if errors:
         return _invalid(errors)
-    context = exports.ExportContext(
-        user=request.user, site_url=request.build_absolute_uri("/").rstrip("/")
-    )
+    site_url = request.build_absolute_uri("/").rstrip("/")
+    if export_jobs.too_large_to_stream(export, filterset, request.user):
+        job = export_jobs.start_export(
+            kind=export.kind,
+            query=request.GET.urlencode(),
+            user=request.user,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            site_url=site_url,
+        )
+        # 303: the answer to this GET is at another address (the job's page).
+        return HttpResponseRedirect(job.progress_url(), status=303)
+    context = exports.ExportContext(user=request.user, site_url=site_url)
     response = StreamingHttpResponse(
-        in_blocks(write(filterset.qs, context, **options)), content_type=content_type
+        in_blocks(export.write(filterset.qs, context, **options)),
+        content_type=export.content_type,
     )
-    response["Content-Disposition"] = content_disposition(resource, request.GET, extension)
+    response["Content-Disposition"] = content_disposition(
+        export.resource, request.GET, export.extension
+    )
     return response
-
-
-def _incident_filter(request: HttpRequest) -> IncidentFilter:
-    incidents = Incident.objects.visible_to(request.user).order_by(*NEWEST_FIRST)
-    return IncidentFilter(request.GET, queryset=incidents, request=request)
 
 
 @require_GET
 def incidents_csv(request: HttpRequest) -> HttpResponse:
-    return _export(
-        request,
-        _incident_filter(request),
-        exports.incidents_csv,
-        resource="incidents",
-        extension="csv",
-        content_type="text/csv; charset=utf-8",
-    )
+    return _export(request, exports.PAGE_EXPORTS[ExportKind.INCIDENTS_CSV])
 
 
 @require_GET
 def detentions_csv(request: HttpRequest) -> HttpResponse:
-    return _export(
-        request,
-        _incident_filter(request),
-        exports.detentions_csv,
-        resource="detentions",
-        extension="csv",
-        content_type="text/csv; charset=utf-8",
-    )
+    return _export(request, exports.PAGE_EXPORTS[ExportKind.DETENTIONS_CSV])
 
 
 @require_GET
 def incidents_json(request: HttpRequest) -> HttpResponse:
-    return _export(
-        request,
-        _incident_filter(request),
-        exports.incidents_json,
-        resource="incidents",
-        extension="json",
-        content_type="application/json; charset=utf-8",
-    )
+    return _export(request, exports.PAGE_EXPORTS[ExportKind.INCIDENTS_JSON])
 
 
 @require_GET
 def statements_csv(request: HttpRequest) -> HttpResponse:
     """The statements the statements page selects with these filters, as CSV."""
-    statements = Statement.objects.visible_to(request.user).order_by(
-        F("said_on").desc(nulls_last=True), "-pk"
-    )
-    filterset = StatementFilter(request.GET, queryset=statements, request=request)
-    return _export(
-        request,
-        filterset,
-        exports.statements_csv,
-        resource="statements",
-        extension="csv",
-        content_type="text/csv; charset=utf-8",
-    )
+    return _export(request, exports.PAGE_EXPORTS[ExportKind.STATEMENTS_CSV])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents.public import browse_views, list_views, views
+from incidents.public import browse_views, export_job_views, list_views, views
 from incidents.public.feeds import IncidentFeed
 
 app_name = "incidents"
@@ -17,6 +17,13 @@ urlpatterns = [
     path("statements/", browse_views.statement_list, name="statement_list"),
     path("statements/export.csv", browse_views.statements_csv, name="statements_csv"),
     path("about/", browse_views.about, name="about"),
+    # An export too large to stream: its job's page (progress, then the file) and the file.
+    path("exports/<slug:token>/", export_job_views.export_job, name="export_job"),
+    path(
+        "exports/<slug:token>/download",
+        export_job_views.export_download,
+        name="export_download",
+    ),
     path("incidents/<slug:slug>/", views.incident_detail, name="incident_detail"),
     path("situations/<slug:slug>/", views.situation_detail, name="situation_detail"),
     path("places/<slug:slug>/", views.location_detail, name="location_detail"),
