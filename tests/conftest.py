@@ -41,3 +41,11 @@ def immediate_jobs(settings):
     # Background jobs run when queued, inside the test (tests/incidents/test_import_jobs.py
     # runs the real database worker too).
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def evidence_storage(settings, tmp_path):
+    # Stored files (captures, attachments) go to a folder of the test's own, and a new
+    # source is not captured: that would fetch its address (tests/evidence/ turn it on).
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.CAPTURE_ON_CREATE = False
