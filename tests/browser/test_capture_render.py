@@ -28,7 +28,7 @@ def chromium():
         pytest.skip(reason)
 
 
-def test_an_html_capture_gets_a_screenshot_and_a_pdf(chromium, web_server, capture_settings):
+def test_an_html_capture_gets_a_screenshot_and_a_pdf(chromium, web_server, capture_settings):  # noqa: F811
     capture_settings.CAPTURE_RENDER = True
     capture_settings.CAPTURE_CHROMIUM = str(CHROMIUM)
     capture_settings.CAPTURE_TIMEOUT_SECONDS = 20

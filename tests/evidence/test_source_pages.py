@@ -70,8 +70,8 @@ def test_captures_are_public_once_the_source_is_published(web_server, capture_se
     source.save()
     response = anonymous.get(warc)
     assert response.status_code == 200
-    assert response["Content-Disposition"] == 'attachment; filename="capture-%d.warc.gz"' % (
-        capture.pk
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="capture-{capture.pk}.warc.gz"'
     )
     assert response["X-Content-Type-Options"] == "nosniff"
     page = anonymous.get(source.get_absolute_url()).content.decode()
