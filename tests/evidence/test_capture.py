@@ -176,8 +176,10 @@ def test_a_new_source_with_an_address_is_captured_once_saved(
     assert Capture.objects.count() == 1  # an edit, or a source without address: no capture
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_job_runs_on_the_database_worker(web_server, capture_settings):
-    """Queued as a row (the production backend) and run by `manage.py db_worker`."""
+    """Queued as a row (the production backend) and run by `manage.py db_worker`, which
+    closes the connection between jobs (so outside a test's transaction, as in production)."""
     from django.core.management import call_command
     from django_tasks_db.models import DBTaskResult
 
