@@ -69,6 +69,9 @@ EVENTS: dict[str, str] = {
     "person.merged": _("Persons merged"),
     "record.reverted": _("Reverted to an earlier version"),
     "field.undone": _("One change undone"),
+    "attachment.uploaded": _("File attached"),
+    "attachment.visibility_changed": _("Attachment made public or staff-only"),
+    "attachment.archived": _("Attachment removed"),
 }
 
 # Keys a detail may never have, whatever a caller passes: the log must hold no secret.

@@ -111,6 +111,8 @@ INSTALLED_APPS = [
     "cabar_tracker.apps.TrackerConfig",
     "people",
     "incidents",
+    # Captures of sources (WARC, screenshot, PDF), attachments and their fixity checks.
+    "evidence",
 ]
 
 MIDDLEWARE = [
@@ -346,6 +348,42 @@ STORAGES = {
     },
 }
 
+# Uploaded attachments and captures of sources (evidence/) go to the default storage: this
+# folder on the local disk unless STORAGES["default"] names another backend (README.md,
+# Evidence: S3-compatible object storage through django-storages is one setting away). No
+# MEDIA_URL: the files are never served from a folder, only by evidence/public/views.py,
+# which checks who may see each one and always sends it as a download.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
+
+# Captures of a source's address (evidence/capture.py): limits of one fetch. Only http and
+# https are fetched; the host's addresses (and those of every redirect) must be public
+# ones, never private, loopback or link-local, unless CAPTURE_ALLOW_PRIVATE_ADDRESSES is on
+# (the tests' local server; refused without DEBUG). CAPTURE_ALLOWED_HOSTS, if set, is the
+# only hosts (and their subdomains) that may be fetched.
+CAPTURE_MAX_BYTES = env_int("CAPTURE_MAX_BYTES", 50 * 1024 * 1024)
+CAPTURE_TIMEOUT_SECONDS = env_int("CAPTURE_TIMEOUT_SECONDS", 30)
+CAPTURE_MAX_REDIRECTS = env_int("CAPTURE_MAX_REDIRECTS", 5)
+CAPTURE_ALLOW_PRIVATE_ADDRESSES = env_bool("CAPTURE_ALLOW_PRIVATE_ADDRESSES", False)
+if CAPTURE_ALLOW_PRIVATE_ADDRESSES and not DEBUG:
+    raise ImproperlyConfigured(
+        "CAPTURE_ALLOW_PRIVATE_ADDRESSES=1 lets captures reach the internal network: only "
+        "with DEBUG=1."
+    )
+CAPTURE_ALLOWED_HOSTS = env_list("CAPTURE_ALLOWED_HOSTS", [])
+# A capture is queued when a source with an address is created (any door).
+CAPTURE_ON_CREATE = env_bool("CAPTURE_ON_CREATE", True)
+# HTML is also rendered to a full-page screenshot and a PDF in headless Chromium.
+CAPTURE_RENDER = env_bool("CAPTURE_RENDER", True)
+CAPTURE_CHROMIUM = os.environ.get("CAPTURE_CHROMIUM", "/usr/bin/chromium")
+CAPTURE_USER_AGENT = os.environ.get(
+    "CAPTURE_USER_AGENT", "Mozilla/5.0 (compatible; DetentionCaseTracker-Archiver/1.0)"
+)
+# Largest file staff may attach to a record.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 100 * 1024 * 1024)
+for _name in ("CAPTURE_MAX_BYTES", "CAPTURE_TIMEOUT_SECONDS", "ATTACHMENT_MAX_BYTES"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more.")
+
 # Security: strict by default when DEBUG is off; `manage.py check --deploy` is clean then.
 # Behind a TLS-terminating proxy, set SECURE_PROXY_SSL_HEADER_ENABLED=1.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -501,11 +539,12 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Background jobs (CSV imports, incidents/import_jobs.py) through django-tasks, the backport
-# of Django 6's django.tasks, with django-tasks-db's backend: jobs are rows in the database,
-# run by `manage.py db_worker` (dev.py run and serve start one). It needs nothing but the
-# database, SQLite or PostgreSQL, and any number of workers on any number of machines share
-# one queue. Tests use the immediate backend (tests/conftest.py) and one real worker.
+# Background jobs (CSV imports, incidents/import_jobs.py; captures of sources and fixity
+# checks, evidence/) through django-tasks, the backport of Django 6's django.tasks, with
+# django-tasks-db's backend: jobs are rows in the database, run by `manage.py db_worker`
+# (dev.py run and serve start one). It needs nothing but the database, SQLite or
+# PostgreSQL, and any number of workers on any number of machines share one queue. Tests
+# use the immediate backend (tests/conftest.py) and one real worker.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # A page export (/incidents/export.csv, detentions.csv, export.json, /statements/export.csv)

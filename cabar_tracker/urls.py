@@ -48,6 +48,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("incidents.public.urls")),
     path("", include("people.public.urls")),
+    # Downloads of captured sources and attached files (evidence/public/views.py).
+    path("", include("evidence.public.urls")),
 ]
 
 # JSON for the API's errors, HTML for the pages' (cabar_tracker/errors.py).

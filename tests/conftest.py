@@ -74,3 +74,11 @@ def force_login_with_second_factor(self, user, backend=None, *, second_factor=Tr
 @pytest.fixture(autouse=True)
 def logins_pass_the_second_factor(monkeypatch):
     monkeypatch.setattr(Client, "force_login", force_login_with_second_factor)
+
+
+@pytest.fixture(autouse=True)
+def evidence_storage(settings, tmp_path):
+    # Stored files (captures, attachments) go to a folder of the test's own, and a new
+    # source is not captured: that would fetch its address (tests/evidence/ turn it on).
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.CAPTURE_ON_CREATE = False

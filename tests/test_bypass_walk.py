@@ -119,6 +119,16 @@ NOT_RECORD_PATHS = {
     "proposal_publish",
     "proposal_return",
     "import_job",
+    # Evidence (evidence/): a capture records what a source's address served at a time; it
+    # is not an edit of the source, and every staff member may take one at once (pages are
+    # deleted within a day). An attachment is staff-only until a reviewer makes it public
+    # (tests/evidence/test_attachments.py: an editor is refused making one public or
+    # removing a public one). Attaching a file to a record is walked below as an action on
+    # that record.
+    "source_capture",
+    "capture_retry",
+    "attachment_public",
+    "attachment_remove",
 }
 
 

@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("incidents", "people", "accounts")
+APPS = ("incidents", "people", "accounts", "evidence")
 # The apps of records, which the three users all see; `accounts` (staff accounts' security)
-# has a staff face only.
+# has a staff face only, `evidence` (captures, attachments) a public and a staff face.
 RECORD_APPS = ("incidents", "people")
 FACES = ("public", "staff", "api")
 PACKAGES = (*APPS, "cabar_tracker")

@@ -12,10 +12,14 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from cabar_tracker.publishing import PublicationState
+from evidence.attachments import attach_file
+from evidence.models import Attachment, Capture
 from incidents.export_jobs import start_export
 from incidents.models import ExportKind, ImportJob
 from people.models import NameKind
@@ -52,6 +56,9 @@ MARKERS = [
     "importfile-marker",
     # An account of a draft detention's fact (its note).
     "draftaccount",
+    # Attached files and captures that are not public: their names, descriptions, contents.
+    "attachmarker",
+    "capturemarker",
 ]
 
 # Pages that list every country by name (the API schema's enumeration of citizenship codes,
@@ -181,6 +188,35 @@ def restricted_world(db, settings, tmp_path):
     factories.AccountFactory(
         detention=draft_detention, value_location=draft_place, note="DRAFTACCOUNT note"
     )
+
+    # Evidence no anonymous reader may get: files attached to a draft source, a withheld
+    # person's detention (marked public all the same), a published case but staff-only, and
+    # one removed; a capture of a draft source and a failed capture of a published one.
+    def attach(record, name, **flags):
+        attachment = attach_file(
+            record=record,
+            upload=SimpleUploadedFile(f"{name}.html", f"<p>{name} content</p>".encode()),
+            user=None,
+            description=f"{name} description",
+        )
+        Attachment.objects.filter(pk=attachment.pk).update(**flags)
+
+    draft_source = factories.SourceFactory(title="DRAFTSOURCE three", publication_state=draft)
+    attach(draft_source, "ATTACHMARKER-draft", is_public=True)
+    attach(detention, "ATTACHMARKER-withheld", is_public=True)
+    attach(incident, "ATTACHMARKER-staff-only")
+    attach(incident, "ATTACHMARKER-removed", is_public=True, archived_at=timezone.now())
+    public_source = factories.SourceFactory(title="Public source")
+    incident.sources.add(public_source)
+    for source, status in ((draft_source, "done"), (public_source, "failed")):
+        capture = Capture.objects.create(
+            source=source, url=source.url, sha256="0" * 64, reason="CAPTUREMARKER"
+        )
+        capture.status = status
+        capture.warc.save("c.warc.gz", ContentFile(b"CAPTUREMARKER warc"), save=False)
+        capture.pdf.save("c.pdf", ContentFile(b"CAPTUREMARKER pdf"), save=False)
+        capture.screenshot.save("c.png", ContentFile(b"CAPTUREMARKER png"), save=False)
+        capture.save()
     factories.IncidentFactory(
         title="ARCHIVED-MARKER case",
         slug="archived-marker",

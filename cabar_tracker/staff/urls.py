@@ -5,6 +5,7 @@ from django.urls import path
 
 from accounts.staff import views as accounts_staff
 from cabar_tracker.staff import history_views, proposals
+from evidence.staff import views as evidence_staff
 from incidents import models as incident_models
 from incidents.staff import account_views, desk, entry_views, followups, import_views
 from incidents.staff import views as incident_staff
@@ -38,6 +39,35 @@ urlpatterns = [
     path("statements/<int:pk>/edit/", incident_staff.statement_edit, name="statement_edit"),
     path("sources/new/", incident_staff.source_add, name="source_add"),
     path("sources/<int:pk>/edit/", incident_staff.source_edit, name="source_edit"),
+    # Evidence (evidence/): capture a source's address, attach files, the fixity check.
+    path("sources/<int:pk>/capture/", evidence_staff.capture_source, name="source_capture"),
+    path("captures/<int:pk>/retry/", evidence_staff.capture_retry, name="capture_retry"),
+    path(
+        "sources/<int:pk>/attachments/new/",
+        evidence_staff.source_attachment_add,
+        name="source_attachment_add",
+    ),
+    path(
+        "incidents/<int:pk>/attachments/new/",
+        evidence_staff.incident_attachment_add,
+        name="incident_attachment_add",
+    ),
+    path(
+        "detentions/<int:pk>/attachments/new/",
+        evidence_staff.detention_attachment_add,
+        name="detention_attachment_add",
+    ),
+    path(
+        "attachments/<int:pk>/public/",
+        evidence_staff.attachment_public,
+        name="attachment_public",
+    ),
+    path(
+        "attachments/<int:pk>/remove/",
+        evidence_staff.attachment_remove,
+        name="attachment_remove",
+    ),
+    path("evidence/check/", evidence_staff.fixity_run, name="fixity_run"),
     path("locations/new/", incident_staff.location_add, name="location_add"),
     path("locations/<int:pk>/edit/", incident_staff.location_edit, name="location_edit"),
     # The rows of a case: an incident's timeline events and reported groups (numbers of

@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, render
 
 from cabar_tracker.parameters import PAGE, takes_parameters
 from cabar_tracker.publishing import can_see_unpublished
+from evidence.models import Attachment, Capture
 from incidents.accounts import attach_accounts
 from incidents.counting import case_people, summarize
 from incidents.models import (
@@ -283,6 +284,17 @@ def get_source_for(user, pk: int) -> Source:
             "statements",
             queryset=_visible_statements(user).order_by(F("said_on").desc(nulls_last=True), "-pk"),
             to_attr="visible_statements",
+        ),
+        # Its captures and attached files (evidence.models decides who sees which).
+        Prefetch(
+            "captures",
+            queryset=Capture.objects.visible_to(user).order_by("-created_at", "-pk"),
+            to_attr="visible_captures",
+        ),
+        Prefetch(
+            "attachments",
+            queryset=Attachment.objects.visible_to(user),
+            to_attr="visible_attachments",
         ),
     )
     return get_object_or_404(sources, pk=pk)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from cabar_tracker.publishing import PublicationState
 from cabar_tracker.staff.access import staff_required
 from cabar_tracker.staff.proposals import describe
+from evidence.models import FixityCheck
 from incidents.models import (
     Detention,
     FollowUpAction,
@@ -57,8 +58,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .select_related("reviewed_by", "content_type", "parent_content_type")
         .order_by("-reviewed_at")[:RETURNED_SHOWN]
     )
+    # The last fixity check of the stored evidence (evidence.fixity): one query.
+    fixity_check = FixityCheck.objects.order_by("-finished_at", "-pk").first()
     return render(
         request,
         "staff/dashboard.html",
-        {"counts": counts, "returned": describe(returned)},
+        {"counts": counts, "returned": describe(returned), "fixity_check": fixity_check},
     )

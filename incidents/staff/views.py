@@ -28,6 +28,7 @@ from cabar_tracker.staff.access import staff_required
 from cabar_tracker.staff.editing import edit_record
 from cabar_tracker.staff.history_views import edit_url, history_url
 from cabar_tracker.staff.proposals import tell_why_not_published, waiting_proposals
+from evidence.staff.views import evidence_context
 from incidents import revisions
 from incidents.cases import case_of, key_of, publish_case, revision_key
 from incidents.models import (
@@ -199,6 +200,7 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 _event_rows(incident, request.user),
             ],
             "accounts": account_list(incident, request.user),
+            **evidence_context(request, incident),
         },
     )
 
@@ -214,6 +216,7 @@ def detention_edit(request: HttpRequest, pk: int) -> HttpResponse:
         extra_context={
             "child_lists": [_allegation_rows(detention, request.user)],
             "accounts": account_list(detention, request.user),
+            **evidence_context(request, detention),
         },
     )
 
@@ -404,7 +407,11 @@ def source_add(request: HttpRequest) -> HttpResponse:
 def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source._base_manager, pk=pk)
     return edit_record(
-        request, form_class=SourceForm, instance=source, heading=gettext("Edit source")
+        request,
+        form_class=SourceForm,
+        instance=source,
+        heading=gettext("Edit source"),
+        extra_context=evidence_context(request, source),
     )
 
 

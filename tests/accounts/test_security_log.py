@@ -430,3 +430,25 @@ def test_a_token_made_by_a_command_is_logged(staff_user, lines):
     create_token(user=staff_user, name="cron")
     (line,) = lines("token.created")
     assert line["via"] == "command" and line["user"] == "editor"
+
+
+def test_attaching_publishing_and_removing_a_file_are_logged(lines, reviewer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evidence import attachments
+
+    attachment = attachments.attach_file(
+        record=SourceFactory(), upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4 x"), user=reviewer
+    )
+    attachments.set_public(attachment=attachment, public=True, user=reviewer)
+    attachments.remove(attachment=attachment, user=reviewer)
+
+    (uploaded,) = lines("attachment.uploaded")
+    (shown,) = lines("attachment.visibility_changed")
+    (removed,) = lines("attachment.archived")
+    for line in (uploaded, shown, removed):
+        assert line["user"] == "rahat_reviewer"
+        assert line["target"] == {"model": "evidence.attachment", "id": attachment.pk}
+    assert uploaded["public"] is False and shown["public"] is True
+    # The file's name (which may name a withheld person) is never logged.
+    assert "a.pdf" not in json.dumps([uploaded, shown, removed])
