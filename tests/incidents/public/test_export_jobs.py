@@ -396,8 +396,8 @@ def test_the_page_in_fixed_queries(client, editor, editor_client, django_assert_
     # The job (by its token, with the visibility rule in the same query).
     with django_assert_max_num_queries(1):
         assert client.get(public.progress_url()).status_code == 200
-    # The session, the user, the job.
-    with django_assert_max_num_queries(3):
+    # The session, the user, the session's second factor, the job.
+    with django_assert_max_num_queries(4):
         assert editor_client.get(own.progress_url()).status_code == 200
 
 
