@@ -454,7 +454,8 @@ def test_the_incident_edit_page_s_query_count_does_not_grow_with_its_events(
     # reported groups (one query), its events with their places (one query), proposals,
     # the form's choices (situations, sources, places), the accounts of its facts and their
     # sources (listed under the form), the menu's groups and permissions.
-    with django_assert_max_num_queries(16):
+    # +1: the evidence section (attachments of the record).
+    with django_assert_max_num_queries(17):
         response = editor_client.get(url)
     assert response.text.count("/staff/events/") == rows
     assert response.text.count("/staff/reported-groups/") == rows
@@ -473,7 +474,8 @@ def test_the_detention_edit_page_s_query_count_does_not_grow_with_its_allegation
     # them (one query), proposals, the form's choices (incidents, persons, places three
     # times, detaining organizations, sources), the accounts of its facts and their sources
     # (listed under the form), the menu's groups and permissions.
-    with django_assert_max_num_queries(21):
+    # +1: the evidence section (attachments of the record).
+    with django_assert_max_num_queries(22):
         response = editor_client.get(url)
     assert response.text.count("staff/allegations/") == rows
 

@@ -542,7 +542,8 @@ def test_the_incident_edit_page_query_count_does_not_grow_with_sources(
     # form), the accounts of its facts and their sources (listed under the form), the
     # accounts that cite no source (the checklist), the staff menu's groups, the user's
     # permissions (2: the menu offers the pages their role may use).
-    with django_assert_max_num_queries(18):
+    # +1: the evidence section (attachments of the record).
+    with django_assert_max_num_queries(19):
         assert editor_client.get(edit_url("incident", incident.pk)).status_code == 200
 
 
